@@ -1,0 +1,52 @@
+"""A tiny hand-made plant whose aggregates can be computed by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FACTORY_ID = "00000000-0000-0000-0000-0000000000f1"
+PRESS_ID = "00000000-0000-0000-0000-0000000000a1"
+BOILER_ID = "00000000-0000-0000-0000-0000000000b1"
+START = pd.Timestamp("2026-03-01 00:00", tz="UTC")
+
+
+def tiny_plant() -> list[tuple[str, pd.DataFrame]]:
+    """Two machines, 30 one-minute readings from 00:00 UTC: the press at 6 kW for 15 min then 12 kW (its
+    last minute under the legacy type 'energy', which means electricity); the boiler with electricity
+    (2 kW) and natural gas (60 kW). The press runs 20 min (3 units/min), idles 5 and is in maintenance 5."""
+    minutes = pd.date_range(START, periods=30, freq="1min")
+    press_kw = [6.0] * 15 + [12.0] * 15
+    press = pd.DataFrame({
+        "time": minutes, "machine_id": PRESS_ID,
+        "energy_type": ["electricity"] * 29 + ["energy"],
+        "power_kw": press_kw, "energy_kwh": [p / 60 for p in press_kw],
+    })
+    boiler = pd.concat([
+        pd.DataFrame({"time": minutes, "machine_id": BOILER_ID, "energy_type": "electricity",
+                      "power_kw": 2.0, "energy_kwh": 2.0 / 60}),
+        pd.DataFrame({"time": minutes, "machine_id": BOILER_ID, "energy_type": "natural_gas",
+                      "power_kw": 60.0, "energy_kwh": 1.0,
+                      "metadata": '{"native_amount": 0.094787, "native_unit": "m3"}'}),
+    ])
+    modes = ["running"] * 20 + ["idle"] * 5 + ["maintenance"] * 5
+    production = pd.DataFrame({
+        "time": minutes, "machine_id": PRESS_ID, "operating_mode": modes,
+        "production_count": [3] * 20 + [0] * 10, "production_count_good": [3] * 20 + [0] * 10,
+        "production_count_bad": 0, "downtime_seconds": [0] * 25 + [60] * 5,
+    })
+    environment = pd.DataFrame({"time": minutes, "machine_id": PRESS_ID,
+                                "outdoor_temp_c": [10.0 + i / 10 for i in range(30)]})
+    return [
+        ("factories", pd.DataFrame({"id": [FACTORY_ID], "name": ["Tiny Works"],
+                                    "timezone": ["America/Los_Angeles"]})),
+        ("machines", pd.DataFrame({
+            "id": [PRESS_ID, BOILER_ID], "factory_id": FACTORY_ID, "name": ["Press", "Boiler"],
+            "type": ["injection_molding", "boiler"], "rated_power_kw": [20.0, 10.0],
+            "data_interval_seconds": 60,
+            "metadata": ['{"energy_types": ["electricity"]}',
+                         '{"energy_types": ["electricity", "natural_gas"]}'],
+        })),
+        ("energy_readings", pd.concat([press, boiler], ignore_index=True)),
+        ("production_data", production),
+        ("environmental_data", environment),
+    ]
