@@ -20,6 +20,7 @@
 # %% tags=["parameters"]
 upstream = None
 product = None
+code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
 warehouse = "duckdb:data/enms.duckdb"
 start = ""
 end = ""

@@ -36,7 +36,7 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"building the demo plant ({config.days} days at {config.resolution}, seed {config.seed}) into {out}")
     try:
         with connect(f"duckdb:{partial}", create=True) as warehouse:
-            warehouse.load(simulate(config))
+            warehouse.load(simulate(config), one_transaction=False)
             warehouse.execute("CHECKPOINT")
         os.replace(partial, out)
     finally:

@@ -328,13 +328,13 @@ def find_outliers(
     energy_hourly: pd.DataFrame,
     machines: pd.DataFrame,
     *,
-    z_threshold: float = 8.0,
+    spike_factor: float = 2.0,
     rated_factor: float = 1.1,
-    min_samples: int = 8,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Screen hourly energy rows for implausible values (a data-quality screen, not an anomaly detector).
+    """Screen hourly energy rows for physically implausible values (a data-quality screen, not an anomaly
+    detector).
 
     Flags, as ``reason`` ('; '-joined when several apply):
 
@@ -342,18 +342,15 @@ def find_outliers(
     * ``'negative energy'``: ``total_energy_kwh`` < 0 kWh (meter reset or bad increment);
     * ``'over rated power'``: electricity only, ``avg_power_kw`` > ``rated_factor`` × ``rated_power_kw``
       (the rating is electric; gas and steam kWh-equivalents are not compared with it);
-    * ``'robust z'``: \\|z\\| > ``z_threshold`` with z = 0.6745 (E − median) / MAD of ``total_energy_kwh``
-      (kWh) over the same machine, energy type and *local* hour of week (factory time zone, so shifts stay
-      aligned across DST). When MAD = 0 the mean absolute deviation is used (z = (E − median) /
-      (1.2533 · meanAD)); groups with fewer than ``min_samples`` values get no z.
+    * ``'spike'``: ``total_energy_kwh`` > ``spike_factor`` × the 99.5th percentile of the same machine and
+      energy type's hourly energy (kWh): unit errors and meter glitches.
 
-    The screen is deliberately loose (default \\|z\\| > 8): it catches unit errors, spikes and stuck
-    counters so they can be inspected or excluded. It knows nothing of drivers (production, weather) or
-    operating mode; consumption anomalies are residuals against a baseline (see the anomalies step).
-    Duplicate rows are screened as they are.
+    Values that are plausible for the machine but unusual for the hour (a machine left running at night, a
+    Saturday shift) are deliberately *not* flagged: telling them apart needs production, weather and the
+    operating mode, which is the anomaly step's job. Duplicate rows are screened as they are.
 
     Columns: bucket (UTC), machine_id, machine_name, energy_type, total_energy_kwh, avg_power_kw, reason,
-    robust_z (NaN where not computed). Optional ``start``/``end`` restrict rows to a UTC window.
+    spike_ratio (energy / 99.5th percentile). Optional ``start``/``end`` restrict rows to a UTC window.
     """
     _require(energy_hourly, (*ENERGY_COLUMNS, "avg_power_kw", "min_power_kw"), "energy_hourly")
     m = _machine_table(machines, ("machine_name", "timezone", "rated_power_kw"))
@@ -373,36 +370,24 @@ def find_outliers(
             raise ValueError("give both start and end, or neither")
         hs, he = _window(start, end)
         df = df[(df["hour"] >= hs) & (df["hour"] < he)]
-    info = m[["machine_id", "machine_name", "timezone", "rated_power_kw"]]
+    info = m[["machine_id", "machine_name", "rated_power_kw"]]
     df = df.merge(info, on="machine_id", how="inner").reset_index(drop=True)
 
-    how = np.zeros(len(df), dtype=np.int64)
-    for tz, idx in df.groupby("timezone", sort=False).indices.items():
-        wall = _local_wall(df["hour"].to_numpy()[idx], str(tz))
-        how[idx] = wall.day_of_week.to_numpy() * 24 + wall.hour.to_numpy()
-    df["how"] = how
-
-    energy = df["total_energy_kwh"]
-    grp = df.groupby(["machine_id", "energy_type", "how"], sort=False)["total_energy_kwh"]
-    median = grp.transform("median")
-    dev = (energy - median).abs()
-    dgrp = dev.groupby([df["machine_id"], df["energy_type"], df["how"]], sort=False)
-    mad = dgrp.transform("median").to_numpy(float)
-    mean_ad = dgrp.transform("mean").to_numpy(float)
-    count = grp.transform("count").to_numpy()
-    diff = (energy - median).to_numpy(float)
+    energy = df["total_energy_kwh"].to_numpy(float)
+    high = df.groupby(["machine_id", "energy_type"], sort=False)["total_energy_kwh"].transform(
+        lambda values: values.quantile(0.995)
+    ).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(mad > 0, 0.6745 * diff / mad, np.where(mean_ad > 0, diff / (1.253314 * mean_ad), 0.0))
-    z = np.where((count >= min_samples) & ~np.isnan(diff), z, np.nan)
+        ratio = np.where(high > 0, energy / high, np.nan)
 
     avg, low = df["avg_power_kw"].to_numpy(float), df["min_power_kw"].to_numpy(float)
     rated = _numeric(df, "rated_power_kw")
     electric = df["energy_type"].isin(ELECTRIC_TYPES).to_numpy()
     flags = [
         ("negative power", (avg < 0) | (low < 0)),
-        ("negative energy", energy.to_numpy(float) < 0),
+        ("negative energy", energy < 0),
         ("over rated power", electric & (avg > rated_factor * rated)),
-        ("robust z", np.abs(z) > z_threshold),
+        ("spike", ratio > spike_factor),
     ]
     reason = _join_reasons(flags, len(df))
     hit = reason != ""
@@ -412,10 +397,10 @@ def find_outliers(
             "machine_id": df["machine_id"].to_numpy()[hit],
             "machine_name": df["machine_name"].to_numpy()[hit],
             "energy_type": df["energy_type"].to_numpy()[hit],
-            "total_energy_kwh": energy.to_numpy(float)[hit],
+            "total_energy_kwh": energy[hit],
             "avg_power_kw": avg[hit],
             "reason": reason[hit].astype(str),
-            "robust_z": z[hit],
+            "spike_ratio": ratio[hit],
         }
     )
     return out.sort_values(["machine_id", "energy_type", "bucket"], kind="stable").reset_index(drop=True)

@@ -182,34 +182,33 @@ def test_over_rated_and_negative_power_are_flagged() -> None:
         "total_energy_kwh",
         "avg_power_kw",
         "reason",
-        "robust_z",
+        "spike_ratio",
     ]
     got = dict(zip(out["bucket"], out["reason"], strict=True))
     assert got == {
         START + pd.Timedelta(hours=3): "over rated power",
         START + pd.Timedelta(hours=6): "negative power",
     }
-    assert out["robust_z"].isna().all()  # two days: too few samples per hour of week for a z-score
 
 
-def test_robust_z_flags_a_planted_spike_against_its_hour_of_week() -> None:
-    # 10 weeks across the spring-forward of 2024-03-10: a day shift in *local* time (06-18 h), so grouping
-    # by UTC hour of week would mix day and night hours at the shift edges and flag the week after DST.
+def test_a_unit_error_spike_is_flagged_but_a_plausible_night_value_is_not() -> None:
     n = 10 * 168
     grid = hours(START, n)
     rng = np.random.default_rng(7)
     local_hour = grid.tz_convert("America/Los_Angeles").hour.to_numpy()
     kwh = np.where((local_hour >= 6) & (local_hour < 18), 40.0, 5.0) + rng.normal(0, 0.5, n)
-    spike = int(np.flatnonzero(local_hour == 2)[20])
-    kwh[spike] = 30.0  # a 02:00 hour at 30 kWh instead of ~5 kWh, far below the rating
+    night = int(np.flatnonzero(local_hour == 2)[20])
+    kwh[night] = 40.0  # left running at 02:00: plausible for the machine, the anomaly step's business
+    spike = int(np.flatnonzero(local_hour == 12)[30])
+    kwh[spike] = 400.0  # a unit error: 10 x the machine's 99.5th percentile (~41 kWh)
     machines = make_machines().iloc[[0]]
+    machines = machines.assign(rated_power_kw=1000.0)  # keep 'over rated power' out of this test
     energy = energy_rows("m1", "electricity", grid, kwh=kwh)
 
     out = q.find_outliers(energy, machines)
-    assert len(out) == 1
-    assert out["bucket"].iloc[0] == grid[spike]
-    assert out["reason"].iloc[0] == "robust z" and out["robust_z"].iloc[0] > 8
-    assert q.find_outliers(energy, machines, z_threshold=1e6).empty
+    assert out["bucket"].tolist() == [grid[spike]]
+    assert out["reason"].iloc[0] == "spike" and out["spike_ratio"].iloc[0] == pytest.approx(400 / 41, rel=0.05)
+    assert q.find_outliers(energy, machines, spike_factor=20).empty
 
 
 # --------------------------------------------------------------------------------------------- sufficiency

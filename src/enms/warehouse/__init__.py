@@ -26,7 +26,15 @@ import duckdb
 import pandas as pd
 import psycopg
 
-from enms.warehouse.schema import ENUMS, LOAD_ORDER, OWN_SCHEMA, TABLES, energy_aggregate_sql, views
+from enms.warehouse.schema import (
+    ENUMS,
+    LOAD_ORDER,
+    OWN_SCHEMA,
+    TABLES,
+    TIME_SERIES_KEYS,
+    energy_aggregate_sql,
+    views,
+)
 
 DATABASE_URL_VARIABLE = "ENMS_DATABASE_URL"
 _PG_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
@@ -167,7 +175,9 @@ class Warehouse:
                 self.execute("CREATE SEQUENCE IF NOT EXISTS energy_forecasts_id_seq")
             for table, columns in TABLES.items():
                 if not self.relation_exists(table):
-                    self.execute(f"CREATE TABLE {table} ({columns.format(**fill)})")
+                    key = TIME_SERIES_KEYS.get(table)
+                    unique = f",\n        UNIQUE ({', '.join(key)})" if key and self.dialect == "postgres" else ""
+                    self.execute(f"CREATE TABLE {table} ({columns.format(**fill, unique_time_series=unique)})")
                     created.append(table)
             for view, body in views(self.bucket).items():
                 if not self.relation_exists(view):
@@ -209,15 +219,34 @@ class Warehouse:
         except (duckdb.Error, psycopg.Error) as error:
             raise WarehouseError(f"writing {len(frame):,} rows to {table} failed: {error}".strip()) from error
 
-    def load(self, chunks: Iterable[tuple[str, pd.DataFrame]], progress: Callable[[str], None] = print) -> None:
+    def load(self, chunks: Iterable[tuple[str, pd.DataFrame]], progress: Callable[[str], None] = print,
+             one_transaction: bool = True) -> None:
         """Write (table, frame) chunks in one transaction: all of them land, or none (a failure raises
-        :class:`WarehouseError` naming the table and the violated column)."""
+        :class:`WarehouseError` naming the table and the violated column).
+
+        ``one_transaction=False`` commits chunk by chunk, for a file that is built aside and renamed into
+        place when complete (DuckDB holds an open transaction's rows in memory: 3 GB for the demo plant).
+        """
         self.init_schema()
         started = time.perf_counter()
-        with self.transaction():
+        with self.transaction() if one_transaction else contextlib.nullcontext():
             for table, frame in chunks:
                 self.write_frame(table, frame)
                 progress(f"  {time.perf_counter() - started:6.1f} s  {table:<32} +{len(frame):>10,} rows")
+            self.verify_unique_keys()
+
+    def verify_unique_keys(self) -> None:
+        """Fail, naming the table, machine and time, if a raw time series holds a duplicate key (DuckDB does
+        not index them; PostgreSQL's UNIQUE constraints already refuse them)."""
+        if self.dialect != "duckdb":
+            return
+        for table, key in TIME_SERIES_KEYS.items():
+            columns = ", ".join(key)
+            duplicate = self.query(f"SELECT {columns}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 LIMIT 1")
+            if not duplicate.empty:
+                row = duplicate.iloc[0]
+                found = ", ".join(f"{c}={row[c]}" for c in key)
+                raise WarehouseError(f"duplicate key in {table}: {found} appears {row['n']} times")
 
     def copy_to(self, target: Warehouse, replace: bool = False,
                 progress: Callable[[str], None] = print) -> dict[str, int]:
@@ -458,7 +487,7 @@ class Warehouse:
         if not faults.empty:
             rows += [("injected faults", len(faults)), ("fault types", faults["fault_type"].nunique())]
         rows.append(("efficiency measures", len(self.read_truth("efficiency_measures"))))
-        return pd.DataFrame(rows, columns=["what", "value"])
+        return pd.DataFrame([(what, f"{value:,}") for what, value in rows], columns=["what", "value"])
 
     def read_truth(self, table: str) -> pd.DataFrame:
         """One of our truth tables (fault_truth, efficiency_measures, outage_truth); empty if absent."""
@@ -534,6 +563,7 @@ def connect(url: str | None, *, create: bool = False, read_only: bool = False) -
     except duckdb.Error as error:
         raise WarehouseError(f"cannot open DuckDB warehouse file {path}: {error}") from error
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET memory_limit = '1GB'")
     return Warehouse(url=f"duckdb:{path}", dialect="duckdb", connection=con)
 
 

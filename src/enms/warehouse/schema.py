@@ -21,7 +21,15 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "forecast_horizon": ("short", "medium", "long"),
 }
 
-# {uuid_default}, {json}, {now} and {bigserial} are filled per dialect.
+# The EnMS's unique keys of the raw time series. PostgreSQL enforces them with UNIQUE; DuckDB's indexes live
+# in memory (4.6 GB for the demo plant), so there the warehouse verifies them after each load instead.
+TIME_SERIES_KEYS: dict[str, tuple[str, ...]] = {
+    "energy_readings": ("machine_id", "time", "energy_type"),
+    "production_data": ("machine_id", "time"),
+    "environmental_data": ("machine_id", "time"),
+}
+
+# {uuid_default}, {json}, {now}, {bigserial} and {unique_time_series} are filled per dialect and table.
 TABLES: dict[str, str] = {
     "factories": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
@@ -109,8 +117,7 @@ TABLES: dict[str, str] = {
         is_estimated BOOLEAN DEFAULT FALSE,
         quality_score DECIMAL(3,2),
         source VARCHAR(50),
-        metadata {json},
-        UNIQUE (machine_id, time, energy_type)""",
+        metadata {json}{unique_time_series}""",
     "production_data": """
         time TIMESTAMPTZ NOT NULL,
         machine_id UUID NOT NULL REFERENCES machines(id),
@@ -129,8 +136,7 @@ TABLES: dict[str, str] = {
         downtime_reason VARCHAR(255),
         operator_id VARCHAR(100),
         shift VARCHAR(20),
-        metadata {json},
-        UNIQUE (machine_id, time)""",
+        metadata {json}{unique_time_series}""",
     "environmental_data": """
         time TIMESTAMPTZ NOT NULL,
         machine_id UUID NOT NULL REFERENCES machines(id),
@@ -148,8 +154,7 @@ TABLES: dict[str, str] = {
         chilled_water_return_temp_c DECIMAL(5,2),
         cop DECIMAL(5,2),
         vibration_mm_s DECIMAL(8,3),
-        metadata {json},
-        UNIQUE (machine_id, time)""",
+        metadata {json}{unique_time_series}""",
     "machine_status": """
         machine_id UUID PRIMARY KEY REFERENCES machines(id),
         is_running BOOLEAN DEFAULT FALSE,
