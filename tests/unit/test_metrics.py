@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -145,10 +146,13 @@ def test_select_baseline_prefers_best_passing_and_records_reasons() -> None:
 def test_gate_columns_and_sufficiency_gate() -> None:
     gates = [mx.ashrae14_gate(0.1, 0.0), mx.caltrack_sufficiency_gate(False, "hours present 80.00% < 90%")]
     cols = mx.gate_columns(gates)
+    figures = json.loads(cols.pop("ashrae14_figures"))
+    assert figures["cv_rmse"] == 0.1 and figures["cv_rmse_max"] == 0.30
     assert cols == {
         "ashrae14_passed": True,
         "ashrae14_reason": "passed",
         "caltrack_sufficiency_passed": False,
         "caltrack_sufficiency_reason": "hours present 80.00% < 90%",
+        "caltrack_sufficiency_figures": "{}",
     }
     assert gates[0].to_dict()["name"] == "ashrae14"
