@@ -43,14 +43,14 @@ $(TEST_DB): | $(INSTALLED)
 
 run: $(INSTALLED) $(DEMO_DB) ## install, build the demo plant if absent, run the pipeline (only what changed)
 	$(BIN)/ploomber build --entry-point pipeline.yaml
-	@echo "== products in products/demo (quality report: products/demo/quality.html); reports in reports/"
+	@echo "== products in products/demo: quality.html, baselines.html (open in a browser), parquet per step"
 
 lint: $(INSTALLED) ## ruff over src, notebooks and tests
 	$(BIN)/ruff check src notebooks tests benchmarks
 
 test: $(INSTALLED) $(TEST_DB) lint ## every test tier: unit, pipeline on the small plant, nbval, PostgreSQL
 	PLOOMBER_ENV_FILENAME=env.test.yaml $(BIN)/ploomber build --entry-point pipeline.yaml
-	$(BIN)/pytest tests --nbval-lax products/test/extract.ipynb products/test/quality.ipynb
+	$(BIN)/pytest tests --nbval-lax products/test/*.ipynb
 
 lab: $(INSTALLED) $(DEMO_DB) ## JupyterLab on the notebooks, parameters injected from env.yaml
 	$(BIN)/ploomber nb --inject --entry-point pipeline.yaml

@@ -28,9 +28,12 @@ machines = ""
 factories = ""
 
 # %%
+from enms import __version__
 from enms.extract import extract
 from enms.products import save_frames
 from enms.warehouse import connect
+
+print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
 with connect(warehouse, read_only=True) as source:
     frames = extract(source, start, end, machines, factories)

@@ -29,9 +29,11 @@ spike_factor = 2
 # %%
 import matplotlib.pyplot as plt
 
-from enms import quality
+from enms import __version__, quality
 from enms.plots import machine_quality_figure
 from enms.products import load_frames, save_frames
+
+print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
 data = load_frames(upstream["extract"]["data"])
 machines = data["machines"]

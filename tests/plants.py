@@ -50,3 +50,35 @@ def tiny_plant() -> list[tuple[str, pd.DataFrame]]:
         ("production_data", production),
         ("environmental_data", environment),
     ]
+
+
+ELECTRICITY_ID = "00000000-0000-0000-0000-0000000000e1"
+
+
+def tiny_sources() -> pd.DataFrame:
+    return pd.DataFrame({"id": [ELECTRICITY_ID], "name": ["electricity"], "unit": ["kWh"]})
+
+
+def baseline_row(fingerprint: str, active: bool, r_squared: float | None = 0.9) -> dict:
+    """An energy_baselines row as enms.publish.baseline_rows makes it, for the press's electricity."""
+    return {
+        "machine_id": PRESS_ID, "energy_source_id": ELECTRICITY_ID, "model_name": "towt:electricity",
+        "model_type": "towt", "training_start_date": START, "training_end_date": START + pd.Timedelta(days=365),
+        "training_samples": 8000, "coefficients": '{"production": 0.5}', "intercept": None,
+        "feature_names": ["production", "outdoor_temp_c"], "r_squared": r_squared, "rmse": 1.5, "mae": 1.0,
+        "is_active": active, "trained_by": "tests",
+        "metadata": f'{{"energy_type": "electricity", "fingerprint": "{fingerprint}"}}', "fingerprint": fingerprint,
+    }
+
+
+def check_baseline_publishing(warehouse) -> None:
+    """Versions, idempotence and activation of energy_baselines, on any dialect with the tiny plant loaded."""
+    first = pd.DataFrame([baseline_row("a", active=True)])
+    assert warehouse.publish_baselines(first) == {"inserted": 1, "unchanged": 0}
+    assert warehouse.publish_baselines(first) == {"inserted": 0, "unchanged": 1}
+    warehouse.publish_baselines(pd.DataFrame([baseline_row("b", active=True, r_squared=None)]))
+    warehouse.publish_baselines(pd.DataFrame([baseline_row("c", active=False)]))
+    stored = warehouse.read_baselines()
+    assert stored["model_version"].tolist() == [1, 2, 3]
+    assert stored["is_active"].tolist() == [False, True, False]  # a failed model never replaces the active one
+    assert stored["r_squared"].isna().tolist() == [False, True, False]

@@ -34,3 +34,38 @@ def machine_quality_figure(machine: pd.Series, energy_hourly: pd.DataFrame, mask
     bottom.set_xlabel(f"local date ({zone})")
     bottom.grid(alpha=0.3)
     return fig
+
+
+def baseline_figure(series_name: str, timezone: str, expected_hourly: pd.DataFrame, cusum: pd.DataFrame,
+                    reporting_start: pd.Timestamp) -> Figure:
+    """Actual vs expected energy per local day (kWh), the daily residual (kWh), and the CUSUM of
+    expected − actual over the reporting period (kWh), for one machine and energy type.
+
+    ``expected_hourly`` holds out-of-fold predictions in the baseline year (never in-sample) and the
+    baseline model's predictions after it; only normal-operation hours are compared.
+    """
+    normal = expected_hourly[expected_hourly["is_normal"]]
+    local = normal.set_index(normal["bucket"].dt.tz_convert(timezone))
+    daily = local[["actual_kwh", "expected_kwh"]].resample("D").sum(min_count=1)
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(11, 6.4), height_ratios=[3, 1.4, 1.6],
+                                              layout="constrained")
+    top.plot(daily.index, daily["actual_kwh"], linewidth=0.9, label="actual")
+    top.plot(daily.index, daily["expected_kwh"], linewidth=0.9, label="expected (baseline)")
+    start_local = reporting_start.tz_convert(timezone)
+    for axis in (top, middle):
+        axis.axvline(start_local, color="black", linestyle="--", linewidth=0.8)
+        axis.grid(alpha=0.3)
+    top.set_ylabel("kWh per local day\n(normal hours)")
+    top.set_title(f"{series_name}: actual vs baseline; reporting period from the dashed line")
+    top.legend(loc="upper left", fontsize="small")
+    residual = daily["actual_kwh"] - daily["expected_kwh"]
+    middle.bar(residual.index, residual.to_numpy(), width=1.0, color="tab:gray")
+    middle.set_ylabel("actual − expected\nkWh per day")
+    if not cusum.empty:
+        time = pd.to_datetime(cusum["time"], utc=True).dt.tz_convert(timezone)
+        bottom.plot(time, cusum["cusum_kwh"], color="tab:green")
+        bottom.axhline(0, color="black", linewidth=0.6)
+    bottom.set_ylabel("CUSUM of\nexpected − actual, kWh")
+    bottom.set_xlabel(f"local date ({timezone})")
+    bottom.grid(alpha=0.3)
+    return fig

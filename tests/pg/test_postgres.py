@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from plants import BOILER_ID, PRESS_ID, START, tiny_plant
+from plants import BOILER_ID, PRESS_ID, START, baseline_row, check_baseline_publishing, tiny_plant, tiny_sources
 
 from enms.cli import main
 from enms.extract import extract
@@ -82,3 +82,23 @@ def test_enms_continuous_aggregate_without_energy_type(pg_url, tmp_path):
             span = (START, START + pd.Timedelta(hours=1))
             pd.testing.assert_frame_equal(pg.read_energy("1 hour", *span, [PRESS_ID, BOILER_ID]),
                                           duck.read_energy("1 hour", *span, [PRESS_ID, BOILER_ID]))
+
+
+def test_baseline_publishing_versions_and_activation(pg_url):
+    with connect(pg_url) as pg:
+        pg.load([*tiny_plant(), ("energy_sources", tiny_sources())], **QUIET)
+        check_baseline_publishing(pg)
+
+
+def test_baseline_publishing_on_an_older_enms_without_energy_source_id(pg_url):
+    """Older EnMS databases lack energy_source_id: versions count per machine, activity per energy type."""
+    with connect(pg_url) as pg:
+        pg.init_schema()
+        pg.execute("ALTER TABLE energy_baselines DROP COLUMN energy_source_id")
+        pg.load(tiny_plant(), **QUIET)
+        rows = pd.DataFrame([baseline_row("a", active=True)]).drop(columns="energy_source_id")
+        assert pg.publish_baselines(rows) == {"inserted": 1, "unchanged": 0}
+        assert pg.publish_baselines(rows) == {"inserted": 0, "unchanged": 1}
+        pg.publish_baselines(pd.DataFrame([baseline_row("b", active=True)]).drop(columns="energy_source_id"))
+        stored = pg.read_baselines()
+        assert stored["model_version"].tolist() == [1, 2] and stored["is_active"].tolist() == [False, True]

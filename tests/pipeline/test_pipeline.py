@@ -1,20 +1,23 @@
 """The Ploomber pipeline on the small test plant (data/enms-test.duckdb, built by `make test-data`).
 
-`make test` builds the pipeline with env.test.yaml before pytest runs (nbval then checks the executed
-notebooks); these tests assert on those products, and on incremental builds in a scratch products folder.
+`make test` builds the pipeline with env.test.yaml (three machines: Compressor-1 with its efficiency
+measure, Boiler-1 with three energy types, HVAC-EU-North in Berlin) before pytest runs; nbval then checks
+the executed notebooks. These tests assert on those products and on what a rebuild would do.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from ploomber.constants import TaskStatus
-from ploomber.executors import Serial
 from ploomber.spec import DAGSpec
 
 from enms.products import load_frames
+from enms.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DB = ROOT / "data" / "enms-test.duckdb"
@@ -22,20 +25,18 @@ PRODUCTS = ROOT / "products" / "test"
 
 pytestmark = [
     pytest.mark.pipeline,
-    pytest.mark.skipif(not TEST_DB.exists(), reason=f"{TEST_DB} absent: run `make test-data` (make test does)"),
+    pytest.mark.skipif(not (PRODUCTS / "publish.json").exists(),
+                       reason=f"{PRODUCTS} not built: run `make test` (it builds the test pipeline first)"),
 ]
 
 
-def build_dag(products: Path, **overrides):
-    env = {"warehouse": f"duckdb:{TEST_DB}", "products": str(products), "start": "", "end": "",
-           "machines": "", "factories": "", "code_version": "", "quality": {"spike_factor": 2}, **overrides}
+def outdated(**overrides) -> set[str]:
+    """Tasks a build with env.test.yaml (plus ``overrides``) would run: rendering marks up-to-date ones
+    Skipped. The code fingerprint comes from ENMS_CODE_VERSION, as in the build `make test` ran."""
+    env = yaml.safe_load((ROOT / "env.test.yaml").read_text())
+    for section, values in overrides.items():
+        env[section] = {**env[section], **values}
     dag = DAGSpec(str(ROOT / "pipeline.yaml"), env=env).to_dag()
-    dag.executor = Serial(build_in_subprocess=False)
-    return dag
-
-
-def outdated(dag) -> set[str]:
-    """Tasks a build would run (rendering marks up-to-date ones Skipped)."""
     dag.render()
     return {name for name in dag if dag[name].exec_status != TaskStatus.Skipped}
 
@@ -45,9 +46,15 @@ def extracted() -> dict[str, pd.DataFrame]:
     return load_frames(PRODUCTS / "extract")
 
 
-def test_extract_holds_every_machine_and_energy_type(extracted):
+@pytest.fixture(scope="module")
+def baselines() -> dict[str, pd.DataFrame]:
+    return load_frames(PRODUCTS / "baselines")
+
+
+def test_extract_holds_the_selected_machines_and_every_energy_type(extracted):
     machines = extracted["machines"]
-    assert len(machines) == 8 and machines["factory_name"].nunique() == 2
+    assert sorted(machines["machine_name"]) == ["Boiler-1", "Compressor-1", "HVAC-EU-North"]
+    assert machines["factory_name"].nunique() == 2
     hourly = extracted["energy_hourly"]
     types = hourly.groupby("machine_id")["energy_type"].nunique()
     boiler = machines.loc[machines["machine_name"] == "Boiler-1", "machine_id"].item()
@@ -59,18 +66,18 @@ def test_extract_holds_every_machine_and_energy_type(extracted):
     assert fifteen == pytest.approx(hourly["total_energy_kwh"].sum(), rel=1e-9)
     window = extracted["window"].iloc[0]
     assert (window["end"] - window["start"]) >= pd.Timedelta(days=395)
-    assert len(extracted["fault_truth"]) >= 20 and len(extracted["efficiency_measures"]) >= 1
+    assert len(extracted["fault_truth"]) >= 5 and len(extracted["efficiency_measures"]) == 1
 
 
 def test_quality_products(extracted):
     quality = load_frames(PRODUCTS / "quality")
     summary = quality["summary"]
-    assert len(summary) == 10  # 7 machines with one energy type + the boiler's three
+    assert len(summary) == 5  # Compressor-1, HVAC-EU-North and the boiler's three energy types
     assert summary["coverage_pct"].between(90, 100).all()
     assert (summary["gap_count"] > 0).all(), "the simulator's outages must show up as gaps"
     mask = quality["normal_mask"]
-    hours = (extracted["window"].iloc[0]["end"] - extracted["window"].iloc[0]["start"]) / pd.Timedelta(hours=1)
-    assert len(mask) == 8 * hours
+    window = extracted["window"].iloc[0]
+    assert len(mask) == 3 * (window["end"] - window["start"]) / pd.Timedelta(hours=1)
     assert 0.5 < mask["is_normal"].mean() < 0.99
     reasons = set(mask.loc[~mask["is_normal"], "reason"].str.split("; ").explode())
     assert {"maintenance", "fault", "offline", "incomplete energy"} <= reasons
@@ -79,9 +86,39 @@ def test_quality_products(extracted):
     assert "load_frames(" not in html, "code cells must be hidden in the HTML"
 
 
-def test_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_its_task(tmp_path):
-    dag = build_dag(tmp_path)
-    dag.build()
-    assert outdated(build_dag(tmp_path)) == set()
-    changed = build_dag(tmp_path, quality={"spike_factor": 3})
-    assert outdated(changed) == {"quality"}
+def test_every_series_has_a_validated_gated_baseline(baselines):
+    candidates = baselines["candidates"]
+    selected = candidates[candidates["selected"]]
+    assert len(selected) == 5 and selected.groupby(["machine_id", "energy_type"]).size().eq(1).all()
+    assert selected[["cv_rmse_oos", "nmbe_oos", "cv_rmse_daily_oos", "cv_rmse_holdout"]].notna().all().all()
+    for gate in ("ashrae14", "enpi_lite", "nmec", "caltrack_sufficiency"):
+        assert f"{gate}_passed" in selected and selected[f"{gate}_reason"].str.len().gt(0).all()
+    assert not candidates.loc[candidates["model"] == "hour_of_week_mean", "selected"].any()
+    assert baselines["naive_comparison"]["beats_naive"].all()
+    expected = baselines["expected_hourly"]
+    baseline_year = expected[(expected["period"] == "baseline") & expected["is_normal"]]
+    assert (baseline_year["prediction"] == "out_of_fold").mean() > 0.9, "the baseline year is scored out of fold"
+
+
+def test_the_efficiency_measure_saving_is_recovered(baselines, extracted):
+    check = baselines["truth_check"].set_index(["machine_name", "energy_type"])
+    compressor = check.loc[("Compressor-1", "electricity")]
+    truth = 100 * extracted["efficiency_measures"]["saving_fraction"].item()
+    assert compressor["truth_pct"] == pytest.approx(truth)
+    assert compressor["within_2pp"] and compressor["truth_in_interval"]
+
+
+def test_publish_wrote_one_active_baseline_per_series_and_is_idempotent(baselines):
+    record = json.loads((PRODUCTS / "publish.json").read_text())
+    assert sum(record["energy_baselines"].values()) == 5
+    with connect(f"duckdb:{TEST_DB}") as warehouse:
+        stored = warehouse.read_baselines()
+        assert stored.groupby(["machine_id", "energy_type"])["is_active"].sum().le(1).all()
+        assert warehouse.publish_baselines(baselines["energy_baselines_rows"]) == {"inserted": 0, "unchanged": 5}
+        assert warehouse.read_baselines().equals(stored)
+
+
+def test_a_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_what_depends_on_it():
+    assert outdated() == set()
+    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "publish"}
+    assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "publish"}

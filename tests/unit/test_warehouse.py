@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from plants import BOILER_ID, PRESS_ID, START, tiny_plant
+from plants import BOILER_ID, PRESS_ID, START, check_baseline_publishing, tiny_plant, tiny_sources
 
 from enms.cli import main
 from enms.extract import extract
@@ -14,7 +14,7 @@ from enms.warehouse import UnknownNameError, WarehouseError, connect
 @pytest.fixture
 def warehouse(tmp_path):
     with connect(f"duckdb:{tmp_path / 'tiny.duckdb'}", create=True) as opened:
-        opened.load(tiny_plant(), progress=lambda _: None)
+        opened.load([*tiny_plant(), ("energy_sources", tiny_sources())], progress=lambda _: None)
         yield opened
 
 
@@ -110,3 +110,7 @@ def test_postgres_that_does_not_answer_is_a_clear_error():
 def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     assert main(["extract", "--warehouse", f"duckdb:{tmp_path / 'nope.duckdb'}", "--out", str(tmp_path)]) == 2
     assert "enms extract: error: DuckDB warehouse file" in capsys.readouterr().err
+
+
+def test_baseline_publishing_versions_and_activation(warehouse):
+    check_baseline_publishing(warehouse)

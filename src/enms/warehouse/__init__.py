@@ -291,6 +291,77 @@ class Warehouse:
             cur.execute(f"SELECT count(*) FROM {table}")
             return cur.fetchone()[0]
 
+    # ---------------------------------------------------------------- write-back
+
+    def _json(self) -> str:
+        return "JSON" if self.dialect == "duckdb" else "JSONB"
+
+    def publish_baselines(self, rows: pd.DataFrame) -> dict[str, int]:
+        """Write ``energy_baselines`` rows (from :func:`enms.publish.baseline_rows`) in one transaction.
+
+        A row whose fingerprint is already stored for its machine and energy source is skipped, so a re-run
+        with unchanged inputs creates no version. Otherwise it gets model_version = latest + 1, and when it
+        is active the previous active model of that machine and energy source is deactivated: exactly one
+        stays active. Older EnMS databases without ``energy_source_id`` key versions by machine and tell
+        energy sources apart by ``metadata.energy_type``.
+        """
+        has_source = "energy_source_id" in self.columns_of("energy_baselines")
+        counts = {"inserted": 0, "unchanged": 0}
+        with self.transaction():
+            for row in rows.to_dict("records"):
+                same_machine = "machine_id = CAST(%s AS UUID)"
+                if has_source:
+                    same_source, source_params = "energy_source_id = CAST(%s AS UUID)", [row["energy_source_id"]]
+                else:
+                    energy_type = _json.loads(row["metadata"])["energy_type"]
+                    same_source, source_params = "metadata->>'energy_type' = %s", [energy_type]
+                stored = self.query(
+                    f"SELECT model_version, metadata->>'fingerprint' AS fingerprint FROM energy_baselines "
+                    f"WHERE {same_machine} AND {same_source}", [row["machine_id"], *source_params])
+                if row["fingerprint"] in set(stored["fingerprint"]):
+                    counts["unchanged"] += 1
+                    continue
+                version_scope = f"{same_machine} AND {same_source}" if has_source else same_machine
+                latest = self.query(f"SELECT max(model_version) AS v FROM energy_baselines WHERE {version_scope}",
+                                    [row["machine_id"], *(source_params if has_source else [])]).at[0, "v"]
+                version = 1 if pd.isna(latest) else int(latest) + 1
+                if row["is_active"]:
+                    self.execute(f"UPDATE energy_baselines SET is_active = FALSE WHERE {same_machine} AND "
+                                 f"{same_source} AND is_active", [row["machine_id"], *source_params])
+                self._insert_baseline(row, version, has_source)
+                counts["inserted"] += 1
+        return counts
+
+    def _insert_baseline(self, row: dict, version: int, has_source: bool) -> None:
+        columns = ["machine_id", "model_name", "model_type", "model_version", "training_start_date",
+                   "training_end_date", "training_samples", "coefficients", "intercept", "feature_names",
+                   "r_squared", "rmse", "mae", "is_active", "trained_by", "metadata"]
+        casts = {"machine_id": "CAST(%s AS UUID)", "energy_source_id": "CAST(%s AS UUID)",
+                 "coefficients": f"CAST(%s AS {self._json()})", "metadata": f"CAST(%s AS {self._json()})",
+                 "training_start_date": "CAST(%s AS TIMESTAMPTZ)", "training_end_date": "CAST(%s AS TIMESTAMPTZ)"}
+        if has_source:
+            columns.insert(1, "energy_source_id")
+        values = {**{k: None if isinstance(v, float) and v != v else v for k, v in row.items()},
+                  "model_version": version,
+                  "training_start_date": row["training_start_date"].isoformat(),
+                  "training_end_date": row["training_end_date"].isoformat()}
+        self.execute(
+            f"INSERT INTO energy_baselines ({', '.join(columns)}) "
+            f"VALUES ({', '.join(casts.get(c, '%s') for c in columns)})",
+            [values[c] for c in columns],
+        )
+
+    def read_baselines(self) -> pd.DataFrame:
+        """The stored baselines (id, machine, energy type, version, activity, figures), oldest first."""
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, metadata->>'energy_type' AS energy_type, "
+            "model_name, model_type, model_version, is_active, r_squared::FLOAT8 AS r_squared, rmse::FLOAT8 AS rmse, "
+            "mae::FLOAT8 AS mae, training_samples, metadata->>'fingerprint' AS fingerprint "
+            "FROM energy_baselines ORDER BY machine_id, energy_type, model_version")
+        return _typed(frame, str=["id", "machine_id", "energy_type", "model_name", "model_type", "fingerprint"],
+                      int=["model_version", "training_samples"], bool=["is_active"],
+                      float=["r_squared", "rmse", "mae"])
+
     # ---------------------------------------------------------------- reads
 
     def read_factories(self) -> pd.DataFrame:

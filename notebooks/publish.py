@@ -1,0 +1,49 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Publish
+# The only step that writes the warehouse: the selected baselines go to `energy_baselines` (versioned,
+# activated only when their gates pass, exactly one active per machine and energy source), in one
+# transaction. Re-running with unchanged inputs writes nothing new.
+
+# %% tags=["parameters"]
+upstream = ["baselines"]
+product = None
+code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
+warehouse = "duckdb:data/enms.duckdb"
+
+# %%
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from enms import __version__
+from enms.products import load_frames
+from enms.warehouse import connect
+
+print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
+
+rows = load_frames(upstream["baselines"]["data"], ["energy_baselines_rows"])["energy_baselines_rows"]
+with connect(warehouse) as target:
+    written = {"energy_baselines": target.publish_baselines(rows)}
+    stored = target.read_baselines()
+record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written}
+Path(product["record"]).write_text(json.dumps(record, indent=2))
+record
+
+# %% [markdown]
+# The baselines now stored, with their versions and which one is active:
+
+# %%
+stored.drop(columns=["id", "machine_id", "fingerprint"])
