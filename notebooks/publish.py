@@ -12,12 +12,16 @@
 
 # %% [markdown]
 # # Publish
-# The only step that writes the warehouse: the selected baselines go to `energy_baselines` (versioned,
-# activated only when their gates pass, exactly one active per machine and energy source), in one
-# transaction. Re-running with unchanged inputs writes nothing new.
+# The only step that writes the warehouse, each table in one transaction:
+# - the selected baselines to `energy_baselines` (versioned, activated only when their gates pass, exactly one
+#   active per machine and energy source);
+# - the anomaly incidents to `anomalies` (matched with what is stored: a re-run or an overlapping window
+#   inserts nothing, a grown incident updates its row, rows people resolved are never touched).
+#
+# Re-running with unchanged inputs writes nothing new.
 
 # %% tags=["parameters"]
-upstream = ["baselines"]
+upstream = ["baselines", "anomalies"]
 product = None
 code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
 warehouse = "duckdb:data/enms.duckdb"
@@ -34,9 +38,11 @@ from enms.warehouse import connect
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
-rows = load_frames(upstream["baselines"]["data"], ["energy_baselines_rows"])["energy_baselines_rows"]
+baselines = load_frames(upstream["baselines"]["data"], ["energy_baselines_rows"])["energy_baselines_rows"]
+anomalies = load_frames(upstream["anomalies"]["data"], ["anomaly_rows"])["anomaly_rows"]
 with connect(warehouse) as target:
-    written = {"energy_baselines": target.publish_baselines(rows)}
+    written = {"energy_baselines": target.publish_baselines(baselines),
+               "anomalies": target.publish_anomalies(anomalies)}
     stored = target.read_baselines()
 record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written}
 Path(product["record"]).write_text(json.dumps(record, indent=2))

@@ -82,3 +82,35 @@ def check_baseline_publishing(warehouse) -> None:
     assert stored["model_version"].tolist() == [1, 2, 3]
     assert stored["is_active"].tolist() == [False, True, False]  # a failed model never replaces the active one
     assert stored["r_squared"].isna().tolist() == [False, True, False]
+
+
+def anomaly_event(start_hour: int, end_hour: int) -> pd.DataFrame:
+    """One excess-consumption event of the press, [START + start_hour h, START + end_hour h)."""
+    return pd.DataFrame([{
+        "machine_id": PRESS_ID, "energy_type": "electricity", "anomaly_type": "excess_consumption",
+        "detection_method": "residual_zscore", "start": START + pd.Timedelta(hours=start_hour),
+        "end": START + pd.Timedelta(hours=end_hour), "severity": "critical", "metric_name": "energy_kwh",
+        "metric_value": 120.0, "expected_value": 80.0, "deviation_percent": 50.0, "z": 4.2, "peak_z": 6.0,
+        "confidence": 0.8, "wasted_kwh": 40.0, "wasted_cost": 6.0, "currency": "USD",
+        "detectors": "residual_zscore",
+    }])
+
+
+def check_anomaly_publishing(warehouse) -> None:
+    """Re-runs, overlapping windows, growing events and resolved rows, on any dialect with the tiny plant."""
+    from enms.anomalies import anomaly_rows
+
+    def publish(start_hour: int, end_hour: int) -> dict[str, int]:
+        return warehouse.publish_anomalies(anomaly_rows(anomaly_event(start_hour, end_hour)))
+
+    assert publish(10, 14) == {"inserted": 1, "updated": 0, "unchanged": 0}
+    assert publish(10, 14) == {"inserted": 0, "updated": 0, "unchanged": 1}
+    assert publish(12, 14) == {"inserted": 0, "updated": 0, "unchanged": 1}  # a later window sees it truncated
+    assert publish(10, 18) == {"inserted": 0, "updated": 1, "unchanged": 0}  # the event grew
+    stored = warehouse.read_anomalies()
+    assert len(stored) == 1 and stored["detected_at"].item() == START + pd.Timedelta(hours=10)
+    assert '"end": "2026-03-01T18:00:00+00:00"' in stored["metadata"].item()
+    warehouse.execute("UPDATE anomalies SET is_resolved = TRUE, resolution_notes = 'valve fixed'")
+    assert publish(10, 20) == {"inserted": 0, "updated": 0, "unchanged": 1}  # people resolved it: untouched
+    after = warehouse.read_anomalies()
+    assert after["metadata"].item() == stored["metadata"].item() and after["is_resolved"].item()

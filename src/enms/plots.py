@@ -69,3 +69,30 @@ def baseline_figure(series_name: str, timezone: str, expected_hourly: pd.DataFra
     bottom.set_xlabel(f"local date ({timezone})")
     bottom.grid(alpha=0.3)
     return fig
+
+
+def anomaly_timeline(series_name: str, timezone: str, frame: pd.DataFrame, incidents: pd.DataFrame,
+                     truth: pd.DataFrame) -> Figure:
+    """Daily actual and expected energy (kWh per local day) of one machine and energy type, with detected
+    incidents shaded red and the simulator's injected faults (where known) marked as orange bars below."""
+    local = frame.set_index(frame["bucket"].dt.tz_convert(timezone))
+    daily = local[["actual_kwh", "expected_kwh"]].resample("D").sum(min_count=1)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(11, 3.8), height_ratios=[4, 1],
+                                      layout="constrained")
+    top.plot(daily.index, daily["actual_kwh"], linewidth=0.8, label="actual")
+    top.plot(daily.index, daily["expected_kwh"], linewidth=0.8, label="expected (baseline)")
+    for event in incidents.itertuples():
+        top.axvspan(event.start.tz_convert(timezone), event.end.tz_convert(timezone), color="tab:red", alpha=0.3,
+                    linewidth=0)
+    top.set_ylabel("kWh per local day")
+    top.set_title(f"{series_name}: detected incidents in red")
+    top.legend(loc="upper left", fontsize="small")
+    top.grid(alpha=0.3)
+    for fault in truth.itertuples():
+        start, end = fault.start_time.tz_convert(timezone), fault.end_time.tz_convert(timezone)
+        bottom.axvspan(start, end, color="tab:orange", alpha=0.8, linewidth=0)
+        bottom.text(start, 0.5, f" {fault.fault_type}", fontsize=7, va="center")
+    bottom.set_yticks([])
+    bottom.set_ylabel("injected\nfaults", fontsize=8)
+    bottom.set_xlabel(f"local date ({timezone})")
+    return fig

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from plants import BOILER_ID, PRESS_ID, START, baseline_row, check_baseline_publishing, tiny_plant, tiny_sources
+from plants import (
+    BOILER_ID,
+    PRESS_ID,
+    START,
+    baseline_row,
+    check_anomaly_publishing,
+    check_baseline_publishing,
+    tiny_plant,
+    tiny_sources,
+)
 
 from enms.cli import main
 from enms.extract import extract
@@ -102,3 +111,9 @@ def test_baseline_publishing_on_an_older_enms_without_energy_source_id(pg_url):
         pg.publish_baselines(pd.DataFrame([baseline_row("b", active=True)]).drop(columns="energy_source_id"))
         stored = pg.read_baselines()
         assert stored["model_version"].tolist() == [1, 2] and stored["is_active"].tolist() == [False, True]
+
+
+def test_anomaly_publishing_is_idempotent_and_spares_resolved_rows(pg_url):
+    with connect(pg_url) as pg:
+        pg.load(tiny_plant(), **QUIET)
+        check_anomaly_publishing(pg)

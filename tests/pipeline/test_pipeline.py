@@ -108,17 +108,40 @@ def test_the_efficiency_measure_saving_is_recovered(baselines, extracted):
     assert compressor["within_2pp"] and compressor["truth_in_interval"]
 
 
-def test_publish_wrote_one_active_baseline_per_series_and_is_idempotent(baselines):
+def test_anomalies_are_state_aware_costed_and_evaluated(extracted):
+    anomalies = load_frames(PRODUCTS / "anomalies")
+    incidents = anomalies["incidents"]
+    assert len(incidents) > 0 and incidents["severity"].isin(["normal", "warning", "critical"]).all()
+    assert (incidents["wasted_kwh"] >= 0).all() and incidents["wasted_cost"].notna().all()
+    assert incidents["confidence"].between(0, 1).all()
+    evaluation = anomalies["evaluation"]
+    combined = evaluation[(evaluation["detector"] == "combined") & (evaluation["window"] == "whole")]
+    old = evaluation[(evaluation["detector"] == "old_isolation_forest") & (evaluation["window"] == "whole")]
+    assert combined.set_index("subset").at["target", "recall"] >= 0.8
+    assert (combined.set_index("subset").at["all", "precision"] > old.set_index("subset").at["all", "precision"])
+    # No incident starts or ends in an hour of maintenance, fault or offline (flagged hours are eligible ones).
+    modes = extracted["mode_hourly"]
+    abnormal = modes.loc[(modes["n_maintenance"] + modes["n_fault"] + modes["n_offline"]) > 0, ["machine_id", "bucket"]]
+    edges = pd.concat([incidents[["machine_id", "start"]].rename(columns={"start": "bucket"}),
+                       incidents.assign(bucket=incidents["end"] - pd.Timedelta(hours=1))[["machine_id", "bucket"]]])
+    assert edges.merge(abnormal, on=["machine_id", "bucket"]).empty
+
+
+def test_publish_wrote_baselines_and_anomalies_and_is_idempotent(baselines):
     record = json.loads((PRODUCTS / "publish.json").read_text())
     assert sum(record["energy_baselines"].values()) == 5
+    anomaly_rows = load_frames(PRODUCTS / "anomalies", ["anomaly_rows"])["anomaly_rows"]
     with connect(f"duckdb:{TEST_DB}") as warehouse:
         stored = warehouse.read_baselines()
         assert stored.groupby(["machine_id", "energy_type"])["is_active"].sum().le(1).all()
         assert warehouse.publish_baselines(baselines["energy_baselines_rows"]) == {"inserted": 0, "unchanged": 5}
         assert warehouse.read_baselines().equals(stored)
+        assert len(warehouse.read_anomalies()) == len(anomaly_rows)
+        again = warehouse.publish_anomalies(anomaly_rows)
+        assert again == {"inserted": 0, "updated": 0, "unchanged": len(anomaly_rows)}
 
 
 def test_a_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_what_depends_on_it():
     assert outdated() == set()
-    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "publish"}
-    assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "publish"}
+    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "anomalies", "publish"}
+    assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "anomalies", "publish"}

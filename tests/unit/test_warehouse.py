@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from plants import BOILER_ID, PRESS_ID, START, check_baseline_publishing, tiny_plant, tiny_sources
+from plants import (
+    BOILER_ID,
+    PRESS_ID,
+    START,
+    check_anomaly_publishing,
+    check_baseline_publishing,
+    tiny_plant,
+    tiny_sources,
+)
 
 from enms.cli import main
 from enms.extract import extract
@@ -114,3 +122,7 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
 
 def test_baseline_publishing_versions_and_activation(warehouse):
     check_baseline_publishing(warehouse)
+
+
+def test_anomaly_publishing_is_idempotent_and_spares_resolved_rows(warehouse):
+    check_anomaly_publishing(warehouse)

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import psycopg
 
+from enms.anomalies import plan_write_back
 from enms.warehouse.schema import (
     ENUMS,
     LOAD_ORDER,
@@ -350,6 +351,56 @@ class Warehouse:
             f"VALUES ({', '.join(casts.get(c, '%s') for c in columns)})",
             [values[c] for c in columns],
         )
+
+    def read_anomalies(self, machine_ids: list[str] | None = None) -> pd.DataFrame:
+        """Stored anomalies (all, or of the given machines), with metadata as JSON text, oldest first."""
+        where = ""
+        params: list[str] = []
+        if machine_ids is not None:
+            where = f"WHERE machine_id::VARCHAR IN ({', '.join(['%s'] * len(machine_ids)) or 'NULL'})"
+            params = list(machine_ids)
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, detected_at, anomaly_type, "
+            "severity::VARCHAR AS severity, metric_name, metric_value::FLOAT8 AS metric_value, "
+            "expected_value::FLOAT8 AS expected_value, deviation_percent::FLOAT8 AS deviation_percent, "
+            "deviation_std_dev::FLOAT8 AS deviation_std_dev, detection_method, "
+            "confidence_score::FLOAT8 AS confidence_score, is_resolved, resolved_at, resolution_notes, "
+            f"metadata::VARCHAR AS metadata FROM anomalies {where} ORDER BY detected_at, id", params)
+        return _typed(frame, str=["id", "machine_id", "anomaly_type", "severity", "metric_name", "detection_method",
+                                  "resolution_notes"], json=["metadata"], bool=["is_resolved"],
+                      time=["detected_at", "resolved_at"],
+                      float=["metric_value", "expected_value", "deviation_percent", "deviation_std_dev",
+                             "confidence_score"])
+
+    def publish_anomalies(self, rows: pd.DataFrame) -> dict[str, int]:
+        """Write ``anomalies`` rows (from :func:`enms.anomalies.anomaly_rows`) idempotently, in one transaction.
+
+        The table has no unique key: :func:`enms.anomalies.plan_write_back` matches each event with what is
+        stored (same event key, or an overlapping event of the same machine, energy type, type and method), so
+        a re-run inserts nothing, an event that grew updates its stored row, and rows people marked resolved
+        are never touched.
+        """
+        with self.transaction():
+            stored = self.read_anomalies(sorted(set(rows["machine_id"])))
+            insert, update, skip = plan_write_back(rows, stored)
+            columns = ["id", "machine_id", "detected_at", "anomaly_type", "severity", "metric_name", "metric_value",
+                       "expected_value", "deviation_percent", "deviation_std_dev", "detection_method",
+                       "confidence_score", "is_resolved", "metadata"]
+            if len(insert):
+                frame = insert[columns].copy()
+                for column in ("deviation_percent", "deviation_std_dev"):
+                    frame[column] = pd.to_numeric(frame[column]).astype("float64")
+                self.write_frame("anomalies", frame)
+            measures = ["severity", "metric_value", "expected_value", "deviation_percent", "deviation_std_dev",
+                        "confidence_score", "metadata"]
+            for row in update.to_dict("records"):
+                values = [None if isinstance(row[c], float) and row[c] != row[c] else row[c] for c in measures]
+                self.execute(
+                    f"UPDATE anomalies SET severity = CAST(%s AS alert_level), metric_value = %s, "
+                    f"expected_value = %s, deviation_percent = %s, deviation_std_dev = %s, confidence_score = %s, "
+                    f"metadata = CAST(%s AS {self._json()}) WHERE id = CAST(%s AS UUID) AND NOT is_resolved",
+                    [*values, row["id"]])
+        return {"inserted": len(insert), "updated": len(update), "unchanged": len(skip)}
 
     def read_baselines(self) -> pd.DataFrame:
         """The stored baselines (id, machine, energy type, version, activity, figures), oldest first."""
