@@ -114,3 +114,33 @@ def check_anomaly_publishing(warehouse) -> None:
     assert publish(10, 20) == {"inserted": 0, "updated": 0, "unchanged": 1}  # people resolved it: untouched
     after = warehouse.read_anomalies()
     assert after["metadata"].item() == stored["metadata"].item() and after["is_resolved"].item()
+
+
+def forecast_frames(origin_hour: int, first_hour: int, hours: int, kw: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """energy_forecasts rows and vintage rows of one forecast of the press made at START + origin_hour h."""
+    origin = START + pd.Timedelta(hours=origin_hour)
+    times = [START + pd.Timedelta(hours=first_hour + i) for i in range(hours)]
+    rows = pd.DataFrame({
+        "machine_id": PRESS_ID, "model_type": "Other", "model_version": "test", "horizon": "medium",
+        "forecasted_at": origin, "forecast_time": times, "predicted_power_kw": kw, "lower_bound_kw": kw - 1,
+        "upper_bound_kw": kw + 1, "confidence_level": 0.9, "training_samples": 100, "rmse": 1.0, "mape": 5.0,
+        "r2": 0.8, "metadata": '{"model_name": "gradient_boosting"}',
+    })
+    vintages = pd.DataFrame({
+        "forecasted_at": origin, "forecast_time": times, "machine_id": PRESS_ID, "energy_type": "electricity",
+        "model_name": "gradient_boosting", "horizon": "medium", "predicted_kwh": kw, "lower_kwh": kw - 1,
+        "upper_kwh": kw + 1, "confidence_level": 0.9,
+    })
+    return rows, vintages
+
+
+def check_forecast_publishing(warehouse) -> None:
+    """The newest forecast per hour wins in energy_forecasts; every vintage is kept once."""
+    first = forecast_frames(0, 1, 3, kw=10.0)
+    assert warehouse.publish_forecasts(*first) == {"energy_forecasts": 3, "vintages_added": 3, "vintages_kept": 0}
+    assert warehouse.publish_forecasts(*first)["vintages_added"] == 0
+    warehouse.publish_forecasts(*forecast_frames(1, 2, 3, kw=20.0))
+    warehouse.publish_forecasts(*first)  # an older forecast arriving late never overwrites a newer one
+    stored = warehouse.read_forecasts()
+    assert stored["predicted_power_kw"].tolist() == [10.0, 20.0, 20.0, 20.0]
+    assert warehouse._count("enms_analytics.forecast_vintages") == 6

@@ -12,6 +12,7 @@ from plants import (
     baseline_row,
     check_anomaly_publishing,
     check_baseline_publishing,
+    check_forecast_publishing,
     tiny_plant,
     tiny_sources,
 )
@@ -117,3 +118,9 @@ def test_anomaly_publishing_is_idempotent_and_spares_resolved_rows(pg_url):
     with connect(pg_url) as pg:
         pg.load(tiny_plant(), **QUIET)
         check_anomaly_publishing(pg)
+
+
+def test_forecast_publishing_keeps_the_newest_and_every_vintage(pg_url):
+    with connect(pg_url) as pg:
+        pg.load(tiny_plant(), **QUIET)
+        check_forecast_publishing(pg)

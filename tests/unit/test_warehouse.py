@@ -10,6 +10,7 @@ from plants import (
     START,
     check_anomaly_publishing,
     check_baseline_publishing,
+    check_forecast_publishing,
     tiny_plant,
     tiny_sources,
 )
@@ -126,3 +127,7 @@ def test_baseline_publishing_versions_and_activation(warehouse):
 
 def test_anomaly_publishing_is_idempotent_and_spares_resolved_rows(warehouse):
     check_anomaly_publishing(warehouse)
+
+
+def test_forecast_publishing_keeps_the_newest_and_every_vintage(warehouse):
+    check_forecast_publishing(warehouse)

@@ -402,6 +402,57 @@ class Warehouse:
                     [*values, row["id"]])
         return {"inserted": len(insert), "updated": len(update), "unchanged": len(skip)}
 
+    def upsert_frame(self, table: str, frame: pd.DataFrame, keys: list[str], *, update: bool = True,
+                     only_if_newer: str | None = None) -> None:
+        """Insert ``frame`` into ``table``; rows whose ``keys`` exist are updated (``update``) or left alone.
+
+        ``only_if_newer`` names a column: an existing row is updated only when the new value is not older (a
+        newer forecast replaces an older one, never the reverse). Call inside :meth:`transaction`.
+        """
+        if frame.empty:
+            return
+        columns = ", ".join(frame.columns)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        if update:
+            assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in frame.columns if c not in keys)
+            guard = f" WHERE {table}.{only_if_newer} <= EXCLUDED.{only_if_newer}" if only_if_newer else ""
+            conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}{guard}"
+        if self.dialect == "duckdb":
+            self.connection.register("_enms_stage", frame)
+            self.connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
+            self.connection.unregister("_enms_stage")
+            return
+        self.execute(f"CREATE TEMP TABLE _enms_stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+        self.write_frame("_enms_stage", frame)
+        self.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
+        self.execute("DROP TABLE _enms_stage")
+
+    def publish_forecasts(self, rows: pd.DataFrame, vintages: pd.DataFrame) -> dict[str, int]:
+        """Write ``energy_forecasts`` rows (the newest forecast per hour, machine and model type replaces an
+        older one, as the EnMS's key implies) and every vintage into our own table, in one transaction.
+        Re-running the same forecast changes nothing."""
+        with self.transaction():
+            before = self._count(f"{OWN_SCHEMA}.forecast_vintages")
+            self.upsert_frame("energy_forecasts", rows, ["forecast_time", "machine_id", "model_type"],
+                              only_if_newer="forecasted_at")
+            self.upsert_frame(f"{OWN_SCHEMA}.forecast_vintages", vintages,
+                              ["machine_id", "energy_type", "model_name", "forecasted_at", "forecast_time"])
+            added = self._count(f"{OWN_SCHEMA}.forecast_vintages") - before
+        return {"energy_forecasts": len(rows), "vintages_added": added, "vintages_kept": len(vintages) - added}
+
+    def _count(self, table: str) -> int:
+        return int(self.query(f"SELECT count(*) AS n FROM {table}").at[0, "n"])
+
+    def read_forecasts(self) -> pd.DataFrame:
+        """``energy_forecasts`` as stored (kW), by machine and forecast hour."""
+        frame = self.query(
+            "SELECT machine_id::VARCHAR AS machine_id, model_type::VARCHAR AS model_type, horizon::VARCHAR AS "
+            "horizon, forecasted_at, forecast_time, predicted_power_kw::FLOAT8 AS predicted_power_kw, "
+            "lower_bound_kw::FLOAT8 AS lower_bound_kw, upper_bound_kw::FLOAT8 AS upper_bound_kw "
+            "FROM energy_forecasts ORDER BY machine_id, forecast_time")
+        return _typed(frame, str=["machine_id", "model_type", "horizon"], time=["forecasted_at", "forecast_time"],
+                      float=["predicted_power_kw", "lower_bound_kw", "upper_bound_kw"])
+
     def read_baselines(self) -> pd.DataFrame:
         """The stored baselines (id, machine, energy type, version, activity, figures), oldest first."""
         frame = self.query(
@@ -588,8 +639,7 @@ class Warehouse:
 
     def summary(self) -> pd.DataFrame:
         """Rows per table, machines per factory, energy types and operating-mode hours: what the warehouse holds."""
-        rows = [(f"rows in {table}", int(self.query(f"SELECT count(*) AS n FROM {table}").at[0, "n"]))
-                for table in LOAD_ORDER if self.relation_exists(table)]
+        rows = [(f"rows in {table}", self._count(table)) for table in LOAD_ORDER if self.relation_exists(table)]
         per_factory = self.query(
             "SELECT f.name || ' (' || f.timezone || ')' AS what, count(*) AS n FROM machines m "
             "JOIN factories f ON f.id = m.factory_id GROUP BY 1 ORDER BY 1")

@@ -250,6 +250,21 @@ TABLES: dict[str, str] = {
         actual_kwh FLOAT8,
         saving_kwh FLOAT8,
         saving_fraction FLOAT8""",
+    # Every forecast ever made (energy_forecasts keeps only the newest per hour), so past forecasts can be
+    # scored against what happened.
+    f"{OWN_SCHEMA}.forecast_vintages": """
+        forecasted_at TIMESTAMPTZ NOT NULL,
+        forecast_time TIMESTAMPTZ NOT NULL,
+        machine_id UUID NOT NULL,
+        energy_type VARCHAR(50) NOT NULL,
+        model_name VARCHAR(100) NOT NULL,
+        horizon VARCHAR(20) NOT NULL,
+        predicted_kwh DOUBLE PRECISION NOT NULL,
+        lower_kwh DOUBLE PRECISION,
+        upper_kwh DOUBLE PRECISION,
+        confidence_level DOUBLE PRECISION,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        PRIMARY KEY (machine_id, energy_type, model_name, forecasted_at, forecast_time)""",
     f"{OWN_SCHEMA}.outage_truth": """
         machine_id UUID NOT NULL,
         start_time TIMESTAMPTZ NOT NULL,
