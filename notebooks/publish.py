@@ -16,12 +16,14 @@
 # - the selected baselines to `energy_baselines` (versioned, activated only when their gates pass, exactly one
 #   active per machine and energy source);
 # - the anomaly incidents to `anomalies` (matched with what is stored: a re-run or an overlapping window
-#   inserts nothing, a grown incident updates its row, rows people resolved are never touched).
+#   inserts nothing, a grown incident updates its row, rows people resolved are never touched);
+# - the forecasts to `energy_forecasts` (the newest forecast per hour wins, as the EnMS's key implies) and every
+#   forecast ever made to our own `enms_analytics.forecast_vintages`, so past forecasts can be scored later.
 #
 # Re-running with unchanged inputs writes nothing new.
 
 # %% tags=["parameters"]
-upstream = ["baselines", "anomalies"]
+upstream = ["baselines", "anomalies", "forecasts"]
 product = None
 code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
 warehouse = "duckdb:data/enms.duckdb"
@@ -40,9 +42,12 @@ print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
 baselines = load_frames(upstream["baselines"]["data"], ["energy_baselines_rows"])["energy_baselines_rows"]
 anomalies = load_frames(upstream["anomalies"]["data"], ["anomaly_rows"])["anomaly_rows"]
+forecasts = load_frames(upstream["forecasts"]["data"], ["energy_forecasts_rows", "vintages"])
 with connect(warehouse) as target:
+    target.init_schema()  # creates only what is missing (e.g. a table of ours added since the warehouse was made)
     written = {"energy_baselines": target.publish_baselines(baselines),
-               "anomalies": target.publish_anomalies(anomalies)}
+               "anomalies": target.publish_anomalies(anomalies),
+               "energy_forecasts": target.publish_forecasts(forecasts["energy_forecasts_rows"], forecasts["vintages"])}
     stored = target.read_baselines()
 record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written}
 Path(product["record"]).write_text(json.dumps(record, indent=2))

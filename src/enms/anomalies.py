@@ -79,6 +79,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from enms import kpis
+from enms.frames import require_columns
 from enms.plant import GAS_KWH_PER_M3
 
 __all__ = [
@@ -154,11 +155,6 @@ _MODE_COUNTS = ("n_running", "n_idle", "n_maintenance", "n_fault", "n_offline", 
 
 
 # ------------------------------------------------------------------------------------------------------ frame
-def _require(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    missing = sorted(set(columns) - set(frame.columns))
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
-
 
 def _utc(bucket: pd.Series, name: str) -> pd.Series:
     if not isinstance(bucket.dtype, pd.DatetimeTZDtype):
@@ -178,9 +174,9 @@ def detection_frame(expected_hourly: pd.DataFrame, mode_hourly: pd.DataFrame,
     readings), ``state`` ('running' all readings running, 'idle' none running, else 'mixed'), ``production``
     (units in the hour; NaN when unknown), the sensors of ``environment_hourly`` and ``timezone``.
     """
-    _require(expected_hourly, ["bucket", "machine_id", "energy_type", "actual_kwh", "expected_kwh"],
+    require_columns(expected_hourly, ["bucket", "machine_id", "energy_type", "actual_kwh", "expected_kwh"],
              "expected_hourly")
-    _require(mode_hourly, ["bucket", "machine_id", *_MODE_COUNTS], "mode_hourly")
+    require_columns(mode_hourly, ["bucket", "machine_id", *_MODE_COUNTS], "mode_hourly")
     cols = [c for c in ("bucket", "machine_id", "energy_type", "actual_kwh", "expected_kwh", "is_normal", "period")
             if c in expected_hourly.columns]
     out = expected_hourly[cols].copy()
@@ -858,7 +854,7 @@ def suppress_current_maintenance(events: pd.DataFrame, frame: pd.DataFrame, mach
     the present). Such events are suppressed (returned apart, with ``suppressed_reason``); the machine's closed
     past events are kept: they are history, not a new alert about now.
     """
-    _require(machine_status, ["machine_id", "current_mode"], "machine_status")
+    require_columns(machine_status, ["machine_id", "current_mode"], "machine_status")
     in_maintenance = set(machine_status.loc[machine_status["current_mode"].astype(str) == "maintenance",
                                             "machine_id"].astype(str))
     if events.empty or not in_maintenance:

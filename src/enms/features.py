@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from enms.frames import require_columns
+
 __all__ = [
     "DEFAULT_BASE_C",
     "TARGET_DERIVED_COLUMNS",
@@ -95,11 +97,6 @@ def cooling_degrees(temperature: object, base_c: float = DEFAULT_BASE_C) -> np.n
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s): {', '.join(missing)}")
-
 
 def _utc(bucket: pd.Series, name: str) -> pd.Series:
     if not isinstance(bucket.dtype, pd.DatetimeTZDtype):
@@ -113,7 +110,7 @@ def _timezones(machines: pd.DataFrame | Mapping[str, str] | str, ids: Iterable[s
     if isinstance(machines, str):
         return dict.fromkeys(ids, machines)
     if isinstance(machines, pd.DataFrame):
-        _require(machines, ("machine_id", "timezone"), "machines")
+        require_columns(machines, ("machine_id", "timezone"), "machines")
         machines = dict(zip(machines["machine_id"].astype(str), machines["timezone"], strict=True))
     zones = {str(k): v for k, v in machines.items()}
     missing = [i for i in dict.fromkeys(ids) if not isinstance(zones.get(i), str) or not zones.get(i)]
@@ -190,7 +187,7 @@ def degree_days(
     Columns: machine_id, date (naive local midnight), day_start, day_end (UTC, half-open), hours_in_day,
     temperature_hours, outdoor_temp_c, hdd, cdd.
     """
-    _require(temperature, ("bucket", "machine_id", "avg_outdoor_temp_c"), "temperature")
+    require_columns(temperature, ("bucket", "machine_id", "avg_outdoor_temp_c"), "temperature")
     cooling_base_c = base_c if cooling_base_c is None else cooling_base_c
     t = pd.DataFrame(
         {
@@ -265,8 +262,8 @@ def hourly_drivers(
       (max(0, base - T) / 24, max(0, T - cooling base) / 24);
     * is_normal: from ``normal_mask`` (an hour without a mask row is not normal).
     """
-    _require(energy_hourly, ("bucket", "machine_id", "energy_type", "total_energy_kwh"), "energy_hourly")
-    _require(machines, ("machine_id", "factory_id", "timezone"), "machines")
+    require_columns(energy_hourly, ("bucket", "machine_id", "energy_type", "total_energy_kwh"), "energy_hourly")
+    require_columns(machines, ("machine_id", "factory_id", "timezone"), "machines")
     cooling_base_c = base_c if cooling_base_c is None else cooling_base_c
     m = machines.assign(machine_id=machines["machine_id"].astype(str), factory_id=machines["factory_id"].astype(str))
     zones = _timezones(m, m["machine_id"])
@@ -293,7 +290,7 @@ def hourly_drivers(
     e = e[["bucket", "machine_id", "energy_type", *cal.columns, "energy_kwh"]]
 
     if production_hourly is not None:
-        _require(production_hourly, ("bucket", "machine_id", "total_production_count"), "production_hourly")
+        require_columns(production_hourly, ("bucket", "machine_id", "total_production_count"), "production_hourly")
         p = pd.DataFrame(
             {
                 "bucket": _utc(production_hourly["bucket"], "production_hourly"),
@@ -316,7 +313,8 @@ def hourly_drivers(
         e = e.merge(fp, on=["factory_id", "bucket"], how="left").drop(columns="factory_id")
 
     if mode_hourly is not None:
-        _require(mode_hourly, ("bucket", "machine_id", "n_running", "n_offline", "total_readings"), "mode_hourly")
+        mode_columns = ("bucket", "machine_id", "n_running", "n_offline", "total_readings")
+        require_columns(mode_hourly, mode_columns, "mode_hourly")
         total = _numeric(mode_hourly, "total_readings")
         total = total.where(total > 0)
         md = pd.DataFrame(
@@ -333,7 +331,7 @@ def hourly_drivers(
         e["occupied"] = e["operating_hours"] >= occupied_min_running
 
     if temperature is not None:
-        _require(temperature, ("bucket", "machine_id", "avg_outdoor_temp_c"), "temperature")
+        require_columns(temperature, ("bucket", "machine_id", "avg_outdoor_temp_c"), "temperature")
         t = pd.DataFrame(
             {
                 "bucket": _utc(temperature["bucket"], "temperature"),
@@ -347,7 +345,7 @@ def hourly_drivers(
         e["cdd"] = cooling_degrees(e["outdoor_temp_c"], cooling_base_c) / 24.0
 
     if normal_mask is not None:
-        _require(normal_mask, ("bucket", "machine_id", "is_normal"), "normal_mask")
+        require_columns(normal_mask, ("bucket", "machine_id", "is_normal"), "normal_mask")
         nm = pd.DataFrame(
             {
                 "bucket": _utc(normal_mask["bucket"], "normal_mask"),
@@ -386,7 +384,7 @@ def daily_drivers(
     factory_production, operating_hours, offline_day (share of offline mode readings >= ``offline_day_share``:
     the 'holiday-ish' flag), outdoor_temp_c, hdd, cdd, weekday, month, is_weekend (local).
     """
-    _require(hourly, ("bucket", "machine_id", "energy_type", "date", "energy_kwh"), "hourly")
+    require_columns(hourly, ("bucket", "machine_id", "energy_type", "date", "energy_kwh"), "hourly")
     cooling_base_c = base_c if cooling_base_c is None else cooling_base_c
     h = hourly.assign(machine_id=hourly["machine_id"].astype(str))
     keys = ["machine_id", "energy_type", "date"]

@@ -988,3 +988,109 @@ def kpi_table(frames: Mapping[str, pd.DataFrame], factory: str, start: LocalBoun
         join(_regression_from_rows(matched, periods, machines, level),
              ["expected_kwh", "enpi", "avoided_kwh", "improvement_pct"])
     return table
+
+
+# ------------------------------------------------------------------------------------- KPI tables of the whole data
+KPI_TABLE_FRAMES = (*_TABLE_FRAMES, "window")
+
+
+def local_midnight(instant: pd.Timestamp, timezone: str, *, after: bool = True) -> pd.Timestamp:
+    """The local midnight (naive wall-clock) at or after (``after``) / at or before a UTC instant in ``timezone``."""
+    local = pd.Timestamp(instant).tz_convert(timezone).tz_localize(None)
+    day = local.normalize()
+    return (day + pd.Timedelta(days=1) if after and local > day else day).as_unit("us")
+
+
+def mv_expected(expected_hourly: pd.DataFrame, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The hours of the baselines step's ``expected_hourly`` that count in M&V: reporting period (after the
+    baseline period) and normal operation. In the baseline period the expected energy is an out-of-fold check of
+    the model, not a reference to measure savings against; hours in maintenance, fault or offline are left out.
+    With ``candidates`` (the baselines step's table), only series whose baseline is active (passed its gates)."""
+    keep = np.ones(len(expected_hourly), dtype=bool)
+    if candidates is not None:
+        active = candidates.loc[candidates["is_active"].fillna(False).astype(bool), ["machine_id", "energy_type"]]
+        pairs = pd.MultiIndex.from_frame(active.drop_duplicates())
+        keep &= pd.MultiIndex.from_frame(expected_hourly[["machine_id", "energy_type"]]).isin(pairs)
+    if "period" in expected_hourly.columns:
+        keep &= (expected_hourly["period"] == "reporting").to_numpy()
+    if "is_normal" in expected_hourly.columns:
+        keep &= expected_hourly["is_normal"].fillna(False).astype(bool).to_numpy()
+    return expected_hourly[keep]
+
+
+def baseline_sec_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """SEC of every machine and energy type over the baseline period (``frames["window"]`` baseline_start ..
+    baseline_end, from the local midnight at or after each bound in the factory's zone, as the baselines step
+    splits baseline and reporting periods): the reference of the ratio EnPI (see ``sec`` and ``ratio_enpi``)."""
+    window = frames["window"].iloc[0]
+    pieces = []
+    for _, machines in frames["machines"].groupby("factory_id", sort=True):
+        zone = machines["timezone"].iloc[0]
+        start = local_midnight(window["baseline_start"], zone)
+        end = local_midnight(window["baseline_end"], zone)
+        ids = set(machines["machine_id"])
+        energy = frames["energy_hourly"][frames["energy_hourly"]["machine_id"].isin(ids)]
+        production = frames["production_hourly"][frames["production_hourly"]["machine_id"].isin(ids)]
+        pieces.append(sec(energy, production, machines, None, start=start, end=end))
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _complete(table: pd.DataFrame, freq: str) -> pd.Series:
+    """Whether each row's period is a whole calendar period (not clipped by the data window)."""
+    start, end = table["period_start"], table["period_end"]
+    if freq == "month":
+        return (start.dt.day == 1) & (end == _natural_end(start, "month"))
+    if freq == "week":
+        return (start.dt.day_of_week == 0) & (end == start + pd.Timedelta(days=7))
+    return end == start + pd.Timedelta(days=1)
+
+
+def kpi_tables(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None = None,
+               candidates: pd.DataFrame | None = None, *, freqs: tuple[str, ...] = ("day", "week", "month"),
+               levels: tuple[str, ...] = ("machine", "factory")) -> dict[str, pd.DataFrame]:
+    """``kpi_table`` of every factory over the whole data, per local period and level: one frame per
+    ``"<level>_<freq>"`` (e.g. ``machine_month``, ``factory_day``) plus ``baseline_sec``.
+
+    The window is the whole local days inside ``frames["window"]`` [start, end) in each factory's zone (a partial
+    first or last day is left out, so every period's ``hours`` is the time its data can cover). The ratio EnPI is
+    against the SEC of the baseline period (``baseline_sec_table``); the regression EnPI, the energy
+    performance improvement and the CUSUM against ``expected_hourly`` (the baselines step's product) on its
+    M&V hours only (``mv_expected``: reporting period, normal operation; with ``candidates``, active baselines
+    only), so the EnPI columns are NaN in the baseline period. Added columns:
+
+    * ``complete``: the period is a whole calendar day/week/month (the first and last months are clipped);
+    * ``cusum_kwh`` (where ``expected_hourly`` is given): running Σ ``avoided_kwh`` (expected − actual, kWh) per
+      machine (or factory) and energy type over the periods in time order; a rising CUSUM is saving.
+    """
+    absent = [name for name in KPI_TABLE_FRAMES if name not in frames]
+    if absent:
+        raise ValueError(f"kpi_tables needs frames {', '.join(absent)}")
+    window = frames["window"].iloc[0]
+    expected = None if expected_hourly is None else mv_expected(expected_hourly, candidates)
+    reference = baseline_sec_table(frames)
+    out: dict[str, list[pd.DataFrame]] = {f"{level}_{freq}": [] for level in levels for freq in freqs}
+    for factory_id, machines in frames["machines"].groupby("factory_id", sort=True):
+        zone = machines["timezone"].iloc[0]
+        start = local_midnight(window["start"], zone)
+        end = local_midnight(window["end"], zone, after=False)
+        if end <= start:
+            continue
+        for level in levels:
+            for freq in freqs:
+                table = kpi_table(frames, factory_id, start, end, freq=freq, level=level, expected=expected,
+                                  baseline_sec=reference if level == "machine" else None)
+                out[f"{level}_{freq}"].append(table)
+    result = {}
+    for name, pieces in out.items():
+        level, freq = name.split("_")
+        table = pd.concat(pieces, ignore_index=True)
+        table["complete"] = _complete(table, freq)
+        if expected is not None:
+            group = ["machine_id" if level == "machine" else "factory_id", "energy_type"]
+            table = table.sort_values(group + ["period_start"], ignore_index=True)
+            table["cusum_kwh"] = table.groupby(group, sort=False)["avoided_kwh"].cumsum()
+            table.loc[table["avoided_kwh"].isna(), "cusum_kwh"] = np.nan
+            table = table.sort_values(_IDS[level][1:] + ["energy_type", "period_start"], ignore_index=True)
+        result[name] = table
+    result["baseline_sec"] = reference
+    return result

@@ -96,3 +96,25 @@ def anomaly_timeline(series_name: str, timezone: str, frame: pd.DataFrame, incid
     bottom.set_ylabel("injected\nfaults", fontsize=8)
     bottom.set_xlabel(f"local date ({timezone})")
     return fig
+
+
+def forecast_figure(title: str, timezone: str, history: pd.DataFrame, forecast: pd.DataFrame,
+                    unit: str = "kWh per hour") -> Figure:
+    """The last two weeks of actual hourly energy and the 168-h forecast with its 90 % interval (local time).
+
+    ``history``: bucket, total_energy_kwh; ``forecast``: bucket, predicted_kwh, lower_kwh, upper_kwh.
+    """
+    fig, axis = plt.subplots(figsize=(11, 3.4), layout="constrained")
+    recent = history[history["bucket"] >= history["bucket"].max() - pd.Timedelta(days=14)]
+    axis.plot(recent["bucket"].dt.tz_convert(timezone), recent["total_energy_kwh"], linewidth=0.8, color="black",
+              label="actual")
+    when = forecast["bucket"].dt.tz_convert(timezone)
+    axis.plot(when, forecast["predicted_kwh"], linewidth=0.9, color="tab:blue", label="forecast")
+    axis.fill_between(when, forecast["lower_kwh"], forecast["upper_kwh"], color="tab:blue", alpha=0.2,
+                      label="90 % interval")
+    axis.set_ylabel(unit)
+    axis.set_xlabel(f"local time ({timezone})")
+    axis.set_title(title)
+    axis.legend(loc="upper left", fontsize="small")
+    axis.grid(alpha=0.3)
+    return fig

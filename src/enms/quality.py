@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from enms.frames import require_columns
+
 __all__ = [
     "caltrack_sufficiency",
     "daily_presence",
@@ -62,11 +64,6 @@ TEMPERATURE_COLUMNS = ("bucket", "machine_id", "avg_outdoor_temp_c")
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s): {', '.join(missing)}")
-
 
 def _window(start: pd.Timestamp, end: pd.Timestamp, what: str = "window") -> tuple[int, int]:
     """Validate a half-open UTC window and return it as hours since the Unix epoch."""
@@ -140,7 +137,7 @@ def _as_list(value: object) -> list[str]:
 
 
 def _machine_table(machines: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    _require(machines, ("machine_id", *columns), "machines")
+    require_columns(machines, ("machine_id", *columns), "machines")
     m = machines.reset_index(drop=True).copy()
     m["machine_id"] = m["machine_id"].astype(str)
     dup = m["machine_id"][m["machine_id"].duplicated()]
@@ -181,7 +178,7 @@ def _energy_hours(
     Columns: key, hour, rows (rows sharing the bucket), readings (largest count, 0 if not present),
     present, complete, excess.
     """
-    _require(energy_hourly, ENERGY_COLUMNS, "energy_hourly")
+    require_columns(energy_hourly, ENERGY_COLUMNS, "energy_hourly")
     hours = _hour_index(energy_hourly["bucket"], "energy_hourly", allow_naive=allow_naive)
     df = pd.DataFrame(
         {
@@ -352,7 +349,7 @@ def find_outliers(
     Columns: bucket (UTC), machine_id, machine_name, energy_type, total_energy_kwh, avg_power_kw, reason,
     spike_ratio (energy / 99.5th percentile). Optional ``start``/``end`` restrict rows to a UTC window.
     """
-    _require(energy_hourly, (*ENERGY_COLUMNS, "avg_power_kw", "min_power_kw"), "energy_hourly")
+    require_columns(energy_hourly, (*ENERGY_COLUMNS, "avg_power_kw", "min_power_kw"), "energy_hourly")
     m = _machine_table(machines, ("machine_name", "timezone", "rated_power_kw"))
     hours = _hour_index(energy_hourly["bucket"], "energy_hourly")
     df = pd.DataFrame(
@@ -516,7 +513,7 @@ def caltrack_sufficiency(
     days_pct = 100.0 * np.bincount(d_key, weights=day_ok, minlength=n_keys) / np.maximum(n_days, 1)
     duplicates = _per_key_count(k, g["rows"] > 1, n_keys)
 
-    _require(environment_hourly, TEMPERATURE_COLUMNS, "environment_hourly")
+    require_columns(environment_hourly, TEMPERATURE_COLUMNS, "environment_hourly")
     eh = _hour_index(environment_hourly["bucket"], "environment_hourly", allow_naive=True)
     em = pd.Index(m["machine_id"]).get_indexer(environment_hourly["machine_id"].astype(str))
     inside = (em >= 0) & (eh >= hs) & (eh < he)
@@ -609,7 +606,7 @@ def normal_operation_mask(
     m = _machine_table(machines, ("energy_types", "data_interval_seconds"))
     n_machines = len(m)
 
-    _require(mode_hourly, MODE_COLUMNS, "mode_hourly")
+    require_columns(mode_hourly, MODE_COLUMNS, "mode_hourly")
     mh = _hour_index(mode_hourly["bucket"], "mode_hourly")
     mi = pd.Index(m["machine_id"]).get_indexer(mode_hourly["machine_id"].astype(str))
     sel = (mi >= 0) & (mh >= hs) & (mh < he)
@@ -666,7 +663,7 @@ def interpolate_temperature(
     """
     hs, he = _window(start, end)
     n = he - hs
-    _require(environment_hourly, TEMPERATURE_COLUMNS, "environment_hourly")
+    require_columns(environment_hourly, TEMPERATURE_COLUMNS, "environment_hourly")
     ids = environment_hourly["machine_id"].astype(str)
     order = pd.Index(sorted(ids.unique()) if machine_ids is None else [str(i) for i in machine_ids])
     hours = _hour_index(environment_hourly["bucket"], "environment_hourly")
@@ -716,7 +713,7 @@ def quality_summary(
     ``sufficiency_reasons`` (NA where a pair was not assessed), and the machine's normal-operation share
     (normal_hours, normal_hours_pct of the mask's hours; the mask is per machine, not per energy type).
     """
-    _require(
+    require_columns(
         coverage,
         (
             "machine_id",
@@ -733,9 +730,9 @@ def quality_summary(
         ),
         "coverage",
     )
-    _require(outliers, ("bucket", "machine_id", "energy_type"), "outliers")
-    _require(sufficiency, ("machine_id", "energy_type", "sufficient", "reasons"), "sufficiency")
-    _require(mask, ("bucket", "machine_id", "is_normal"), "mask")
+    require_columns(outliers, ("bucket", "machine_id", "energy_type"), "outliers")
+    require_columns(sufficiency, ("machine_id", "energy_type", "sufficient", "reasons"), "sufficiency")
+    require_columns(mask, ("bucket", "machine_id", "is_normal"), "mask")
     keys = ["machine_id", "energy_type"]
 
     out = coverage[

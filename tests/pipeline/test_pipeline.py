@@ -139,9 +139,38 @@ def test_publish_wrote_baselines_and_anomalies_and_is_idempotent(baselines):
         assert len(warehouse.read_anomalies()) == len(anomaly_rows)
         again = warehouse.publish_anomalies(anomaly_rows)
         assert again == {"inserted": 0, "updated": 0, "unchanged": len(anomaly_rows)}
+        forecasts = load_frames(PRODUCTS / "forecasts", ["energy_forecasts_rows", "vintages"])
+        assert record["energy_forecasts"]["energy_forecasts"] == 3 * 168  # one electricity series per machine
+        again = warehouse.publish_forecasts(forecasts["energy_forecasts_rows"], forecasts["vintages"])
+        assert again["vintages_added"] == 0 and len(warehouse.read_forecasts()) == 3 * 168
+
+
+def test_forecasts_are_backtested_and_chosen_by_mase():
+    forecasts = load_frames(PRODUCTS / "forecasts", ["metrics", "forecasts"])
+    metrics = forecasts["metrics"]
+    day_ahead = metrics[metrics["kind"] == "day_ahead"]
+    chosen = day_ahead[day_ahead["chosen"]]
+    assert len(chosen) == 5 and chosen.groupby(["machine_id", "energy_type"]).size().eq(1).all()
+    best = day_ahead.loc[day_ahead.groupby(["machine_id", "energy_type"])["mase"].idxmin()]
+    assert set(best["model_name"]) == set(chosen["model_name"])
+    assert chosen["mase"].median() < 1, "the chosen models beat seasonal naive"
+    assert chosen["coverage"].between(0.6, 1).all()
+    future = forecasts["forecasts"]
+    assert (future["lower_kwh"] <= future["predicted_kwh"]).all()
+    assert (future["predicted_kwh"] <= future["upper_kwh"]).all()
+
+
+def test_each_factory_gets_a_readable_report_without_code():
+    for slug in ("demo-manufacturing-plant", "european-production-facility"):
+        html = (PRODUCTS / "reports" / f"{slug}-2026-10.html").read_text()
+        assert "Executive summary" in html and "Methods" in html and "image/png" in html
+        assert "load_frames(" not in html and "In&nbsp;[" not in html, "no code and no prompts in the report"
 
 
 def test_a_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_what_depends_on_it():
     assert outdated() == set()
-    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "anomalies", "publish"}
-    assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "anomalies", "publish"}
+    reports = {"report-demo-manufacturing-plant", "report-european-production-facility"}
+    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "anomalies", "kpis", "publish", *reports}
+    assert outdated(forecasts={"n_jobs": 1}) == {"forecasts", "publish", *reports}
+    assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "anomalies", "forecasts", "kpis",
+                                                     "publish", *reports}
