@@ -460,7 +460,8 @@ def forecast_outlook(forecasts: pd.DataFrame | None, machines: pd.DataFrame, sco
     """Next week's forecast of the factory: the latest vintage (``forecasted_at``) of each series, its
     week-ahead rows (``horizon == 'week_ahead'`` where the column says so), the 7 days after the forecast origin.
 
-    Returns None without forecasts, else ``daily`` (per local day and energy type: predicted, lower and upper
+    Returns None without forecasts or when they start more than a week after the report's period (a report
+    on an earlier month), else ``daily`` (per local day and energy type: predicted, lower and upper
     kWh), ``totals`` (per energy type), ``start_local`` / ``end_local`` and ``made_local``. The bounds of a sum
     are the sums of the hourly 90 % bounds (a conservative band). One model per series: the one flagged
     ``chosen`` where that column exists, else the first by name.
@@ -482,6 +483,8 @@ def forecast_outlook(forecasts: pd.DataFrame | None, machines: pd.DataFrame, sco
         first = frame.groupby(["machine_id", "energy_type"])["model_name"].transform("min")
         frame = frame[frame["model_name"] == first]
     origin = frame["forecasted_at"].max()
+    if origin - scope.end_utc > pd.Timedelta(days=7):
+        return None  # a report on an earlier month: "next week" from the end of the data would mislead
     frame = frame[(frame["forecast_time"] >= origin) & (frame["forecast_time"] < origin + pd.Timedelta(days=7))]
     frame = frame.drop_duplicates(["machine_id", "energy_type", "forecast_time"])
     local = kpis.local_time(frame["forecast_time"].astype("datetime64[us, UTC]"), scope.timezone)
