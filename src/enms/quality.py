@@ -61,6 +61,11 @@ MODE_COLUMNS = (
     "total_readings",
 )
 TEMPERATURE_COLUMNS = ("bucket", "machine_id", "avg_outdoor_temp_c")
+#: The coverage columns the headline table carries.
+SUMMARY_COVERAGE_COLUMNS = (
+    "machine_id", "machine_name", "factory_name", "energy_type", "expected_hours", "coverage_pct",
+    "completeness_pct", "gap_count", "longest_gap_hours", "duplicate_buckets", "excess_reading_hours",
+)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -713,43 +718,13 @@ def quality_summary(
     ``sufficiency_reasons`` (NA where a pair was not assessed), and the machine's normal-operation share
     (normal_hours, normal_hours_pct of the mask's hours; the mask is per machine, not per energy type).
     """
-    require_columns(
-        coverage,
-        (
-            "machine_id",
-            "machine_name",
-            "factory_name",
-            "energy_type",
-            "expected_hours",
-            "coverage_pct",
-            "completeness_pct",
-            "gap_count",
-            "longest_gap_hours",
-            "duplicate_buckets",
-            "excess_reading_hours",
-        ),
-        "coverage",
-    )
+    require_columns(coverage, SUMMARY_COVERAGE_COLUMNS, "coverage")
     require_columns(outliers, ("bucket", "machine_id", "energy_type"), "outliers")
     require_columns(sufficiency, ("machine_id", "energy_type", "sufficient", "reasons"), "sufficiency")
     require_columns(mask, ("bucket", "machine_id", "is_normal"), "mask")
     keys = ["machine_id", "energy_type"]
 
-    out = coverage[
-        [
-            "machine_id",
-            "machine_name",
-            "factory_name",
-            "energy_type",
-            "expected_hours",
-            "coverage_pct",
-            "completeness_pct",
-            "gap_count",
-            "longest_gap_hours",
-            "duplicate_buckets",
-            "excess_reading_hours",
-        ]
-    ].copy()
+    out = coverage[list(SUMMARY_COVERAGE_COLUMNS)].copy()
     for col in keys:
         out[col] = out[col].astype(str)
     flagged = outliers.drop_duplicates(["machine_id", "energy_type", "bucket"])
