@@ -38,6 +38,7 @@ import time
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from enms import __version__, kpis
+from enms import report as rp
 from enms.products import load_frames, save_frames
 from enms.report import fmt_number, monthly_cost_figure, styled
 
@@ -59,20 +60,7 @@ print(", ".join(f"{name} {len(table):,} rows" for name, table in tables.items())
 # (%) of electricity in the reporting period (– in the baseline year).
 
 # %%
-monthly = tables["factory_month"]
-monthly = monthly[monthly["complete"]]
-view = monthly.pivot_table(index=["factory_name", "period"], columns="energy_type", values="energy_kwh")
-view.columns = [f"{column} (kWh)" for column in view.columns]
-electricity = monthly[monthly["energy_type"] == "electricity"].set_index(["factory_name", "period"])
-view["peak (kW)"] = electricity["peak_kw"]
-view["peak at (local)"] = electricity["peak_start_local"].dt.strftime("%d %b %H:%M")
-view["load factor"] = electricity["load_factor"]
-view["total cost"] = monthly.groupby(["factory_name", "period"])["total_cost"].sum()
-view["currency"] = electricity["currency"]
-view["CO₂ (t)"] = monthly.groupby(["factory_name", "period"])["carbon_kg"].sum() / 1000
-view["EnPI"] = electricity["enpi"]
-view["improvement (%)"] = electricity["improvement_pct"]
-view = view.reset_index().rename(columns={"factory_name": "factory"})
+view = rp.factory_month_view(tables["factory_month"])
 styled(view, {**{c: fmt_number for c in view.columns if "(kWh)" in c}, "peak (kW)": lambda v: fmt_number(v, 1),
               "load factor": lambda v: fmt_number(v, 3), "total cost": fmt_number,
               "CO₂ (t)": lambda v: fmt_number(v, 1), "EnPI": lambda v: fmt_number(v, 3),
@@ -86,15 +74,7 @@ styled(view, {**{c: fmt_number for c in view.columns if "(kWh)" in c}, "peak (kW
 # running sum of expected − actual since the baseline year ended (kWh, positive = saved).
 
 # %%
-machine_month = tables["machine_month"]
-last = machine_month["factory_id"].map(
-    machine_month[machine_month["complete"]].groupby("factory_id")["period_start"].max())
-latest = machine_month[machine_month["complete"] & (machine_month["period_start"] == last)]
-columns = {"machine_name": "machine", "energy_type": "energy", "period": "period", "energy_kwh": "kWh",
-           "sec_kwh_per_unit": "SEC (kWh/unit)", "enpi_ratio": "ratio EnPI",
-           "peak_kw": "peak (kW)", "total_cost": "cost", "currency": "currency", "carbon_kg": "CO₂ (kg)",
-           "enpi": "EnPI", "improvement_pct": "improvement (%)", "cusum_kwh": "CUSUM (kWh)"}
-view = latest[list(columns)].rename(columns=columns)
+view = rp.latest_machine_month_view(tables["machine_month"])
 styled(view, {"kWh": fmt_number, "SEC (kWh/unit)": lambda v: fmt_number(v, 4),
               "ratio EnPI": lambda v: fmt_number(v, 3), "peak (kW)": lambda v: fmt_number(v, 1), "cost": fmt_number,
               "CO₂ (kg)": fmt_number, "EnPI": lambda v: fmt_number(v, 3),

@@ -30,7 +30,7 @@ Conventions every function follows
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Literal
 
@@ -602,21 +602,32 @@ def _source_value(energy_sources: pd.DataFrame, name: str, column: str) -> float
     return float(rows[column].iloc[0])
 
 
-def _cost_from_rows(rows: pd.DataFrame, periods: pd.DataFrame, machines: pd.DataFrame,
-                    factories: pd.DataFrame | None, tariffs: pd.DataFrame, energy_sources: pd.DataFrame,
-                    level: Level, sole_tariff_covers_day: bool) -> pd.DataFrame:
+def _per_row(rows: pd.DataFrame, electricity_per_kwh: Callable[[pd.DataFrame], np.ndarray],
+             energy_sources: pd.DataFrame, source_column: str) -> np.ndarray:
+    """Money or kg CO₂e per energy row: electricity kWh × its local rate or factor, natural gas m³ × the
+    ``energy_sources`` value per m³, steam 0 (its gas is already counted), any other type NaN."""
     kwh = rows["total_energy_kwh"].to_numpy(dtype="float64")
-    cost = np.full(len(rows), np.nan)
+    out = np.full(len(rows), np.nan)
     kind = rows["energy_type"].to_numpy()
     electric = kind == "electricity"
     if electric.any():
-        matched = _match_tariffs(rows[electric], tariffs, _factory_names(machines),
-                                 sole_tariff_covers_day=sole_tariff_covers_day)
-        cost[electric] = kwh[electric] * matched["rate_per_kwh"].to_numpy(dtype="float64")
+        out[electric] = kwh[electric] * electricity_per_kwh(rows[electric])
     gas = kind == "natural_gas"
     if gas.any():
-        cost[gas] = kwh[gas] / GAS_KWH_PER_M3 * _source_value(energy_sources, "natural_gas", "cost_per_unit")
-    cost[kind == "steam"] = 0.0
+        out[gas] = kwh[gas] / GAS_KWH_PER_M3 * _source_value(energy_sources, "natural_gas", source_column)
+    out[kind == "steam"] = 0.0
+    return out
+
+
+def _cost_from_rows(rows: pd.DataFrame, periods: pd.DataFrame, machines: pd.DataFrame,
+                    factories: pd.DataFrame | None, tariffs: pd.DataFrame, energy_sources: pd.DataFrame,
+                    level: Level, sole_tariff_covers_day: bool) -> pd.DataFrame:
+    def rate(electric: pd.DataFrame) -> np.ndarray:
+        matched = _match_tariffs(electric, tariffs, _factory_names(machines),
+                                 sole_tariff_covers_day=sole_tariff_covers_day)
+        return matched["rate_per_kwh"].to_numpy(dtype="float64")
+
+    cost = _per_row(rows, rate, energy_sources, "cost_per_unit")
     keys = _keys(level)
     grouped = rows[keys + ["total_energy_kwh"]].assign(cost=cost).groupby(keys, sort=False)
     out = grouped["total_energy_kwh"].sum().rename("energy_kwh").to_frame()
@@ -741,17 +752,10 @@ def electricity_carbon_factors(rows: pd.DataFrame, factories: pd.DataFrame | Non
 def _carbon_from_rows(rows: pd.DataFrame, periods: pd.DataFrame, machines: pd.DataFrame,
                       factories: pd.DataFrame | None, carbon_factors: pd.DataFrame, energy_sources: pd.DataFrame,
                       level: Level) -> pd.DataFrame:
-    kwh = rows["total_energy_kwh"].to_numpy(dtype="float64")
-    kg = np.full(len(rows), np.nan)
-    kind = rows["energy_type"].to_numpy()
-    electric = kind == "electricity"
-    if electric.any():
-        kg[electric] = kwh[electric] * electricity_carbon_factors(rows[electric], factories, carbon_factors,
-                                                                  _factory_names(machines))
-    gas = kind == "natural_gas"
-    if gas.any():
-        kg[gas] = kwh[gas] / GAS_KWH_PER_M3 * _source_value(energy_sources, "natural_gas", "carbon_factor")
-    kg[kind == "steam"] = 0.0
+    def factor(electric: pd.DataFrame) -> np.ndarray:
+        return electricity_carbon_factors(electric, factories, carbon_factors, _factory_names(machines))
+
+    kg = _per_row(rows, factor, energy_sources, "carbon_factor")
     keys = _keys(level)
     grouped = rows[keys + ["total_energy_kwh"]].assign(kg=kg).groupby(keys, sort=False)
     out = grouped["total_energy_kwh"].sum().rename("energy_kwh").to_frame()

@@ -36,6 +36,12 @@ def machine_quality_figure(machine: pd.Series, energy_hourly: pd.DataFrame, mask
     return fig
 
 
+def _local_days(hourly: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Actual and expected kWh of hourly rows summed per local day of ``timezone``."""
+    local = hourly.set_index(hourly["bucket"].dt.tz_convert(timezone))
+    return local[["actual_kwh", "expected_kwh"]].resample("D").sum(min_count=1)
+
+
 def baseline_figure(series_name: str, timezone: str, expected_hourly: pd.DataFrame, cusum: pd.DataFrame,
                     reporting_start: pd.Timestamp) -> Figure:
     """Actual vs expected energy per local day (kWh), the daily residual (kWh), and the CUSUM of
@@ -45,8 +51,7 @@ def baseline_figure(series_name: str, timezone: str, expected_hourly: pd.DataFra
     baseline model's predictions after it; only normal-operation hours are compared.
     """
     normal = expected_hourly[expected_hourly["is_normal"]]
-    local = normal.set_index(normal["bucket"].dt.tz_convert(timezone))
-    daily = local[["actual_kwh", "expected_kwh"]].resample("D").sum(min_count=1)
+    daily = _local_days(normal, timezone)
     fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(11, 6.4), height_ratios=[3, 1.4, 1.6],
                                               layout="constrained")
     top.plot(daily.index, daily["actual_kwh"], linewidth=0.9, label="actual")
@@ -75,8 +80,7 @@ def anomaly_timeline(series_name: str, timezone: str, frame: pd.DataFrame, incid
                      truth: pd.DataFrame) -> Figure:
     """Daily actual and expected energy (kWh per local day) of one machine and energy type, with detected
     incidents shaded red and the simulator's injected faults (where known) marked as orange bars below."""
-    local = frame.set_index(frame["bucket"].dt.tz_convert(timezone))
-    daily = local[["actual_kwh", "expected_kwh"]].resample("D").sum(min_count=1)
+    daily = _local_days(frame, timezone)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(11, 3.8), height_ratios=[4, 1],
                                       layout="constrained")
     top.plot(daily.index, daily["actual_kwh"], linewidth=0.8, label="actual")

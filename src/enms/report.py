@@ -436,12 +436,6 @@ def incidents_in_period(incidents: pd.DataFrame, machines: pd.DataFrame, scope: 
     return out.sort_values(["wasted_cost", "wasted_kwh"], ascending=False, ignore_index=True)
 
 
-def top_anomalies(incidents: pd.DataFrame | None, machines: pd.DataFrame, scope: Scope, n: int = 5
-                  ) -> pd.DataFrame:
-    """The ``n`` incidents overlapping the period with the highest cost of wasted energy."""
-    return incidents_in_period(incidents, machines, scope).head(n)
-
-
 def _forecast_frame(forecasts: pd.DataFrame) -> pd.DataFrame:
     """Normalise the forecasts product: ``forecast_time`` (UTC hour) and ``forecasted_at``; older column names
     (``bucket``, ``origin``) are accepted."""
@@ -1472,3 +1466,33 @@ def monthly_cost_figure(factory_month: pd.DataFrame) -> Figure:
         axis.legend(handles, labels, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize="small", ncols=4,
                     frameon=False)
     return fig
+
+
+def factory_month_view(factory_month: pd.DataFrame) -> pd.DataFrame:
+    """Whole local months per factory: kWh per energy type, electricity peak (kW, local time), load factor,
+    total cost, currency, CO₂ (t), and the electricity EnPI and improvement (%)."""
+    monthly = factory_month[factory_month["complete"]]
+    view = monthly.pivot_table(index=["factory_name", "period"], columns="energy_type", values="energy_kwh")
+    view.columns = [f"{column} (kWh)" for column in view.columns]
+    electricity = monthly[monthly["energy_type"] == "electricity"].set_index(["factory_name", "period"])
+    view["peak (kW)"] = electricity["peak_kw"]
+    view["peak at (local)"] = electricity["peak_start_local"].dt.strftime("%d %b %H:%M")
+    view["load factor"] = electricity["load_factor"]
+    view["total cost"] = monthly.groupby(["factory_name", "period"])["total_cost"].sum()
+    view["currency"] = electricity["currency"]
+    view["CO₂ (t)"] = monthly.groupby(["factory_name", "period"])["carbon_kg"].sum() / 1000
+    view["EnPI"] = electricity["enpi"]
+    view["improvement (%)"] = electricity["improvement_pct"]
+    return view.reset_index().rename(columns={"factory_name": "factory"})
+
+
+def latest_machine_month_view(machine_month: pd.DataFrame) -> pd.DataFrame:
+    """Each machine's last whole local month: kWh, SEC, ratio EnPI, peak, cost, CO₂, EnPI, improvement, CUSUM."""
+    last = machine_month["factory_id"].map(
+        machine_month[machine_month["complete"]].groupby("factory_id")["period_start"].max())
+    latest = machine_month[machine_month["complete"] & (machine_month["period_start"] == last)]
+    columns = {"machine_name": "machine", "energy_type": "energy", "period": "period", "energy_kwh": "kWh",
+               "sec_kwh_per_unit": "SEC (kWh/unit)", "enpi_ratio": "ratio EnPI",
+               "peak_kw": "peak (kW)", "total_cost": "cost", "currency": "currency", "carbon_kg": "CO₂ (kg)",
+               "enpi": "EnPI", "improvement_pct": "improvement (%)", "cusum_kwh": "CUSUM (kWh)"}
+    return latest[list(columns)].rename(columns=columns)
