@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from enms.detection import detect_plant, targets_table
-from enms.products import load_frames
+from enms import anomalies
+from enms.io.products import load_frames
 
 
 def run(products: Path, expected_path: Path | None) -> dict:
@@ -29,7 +29,7 @@ def run(products: Path, expected_path: Path | None) -> dict:
     quality = load_frames(products / "quality", ["normal_mask"])
     expected = pd.read_parquet(expected_path or products / "baselines" / "expected_hourly.parquet")
     t_load = time.perf_counter()
-    result = detect_plant(extract, quality, expected)
+    result = anomalies.run(extract, quality, expected)
     return {"result": result, "seconds": {"load": t_load - t0, "detect_and_evaluate": time.perf_counter() - t_load,
                                           "total": time.perf_counter() - t0}}
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                           + ft["median_delay_h"].map(lambda v: "-" if pd.isna(v) else f"{v:.0f}h") + ")")
         print(pivot.pivot(index="subset", columns="detector", values="cell").to_string())
     print("\n-- targets (combined list) --")
-    print(targets_table(table).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(anomalies.targets_table(table).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     kept = result.incidents
     print(f"\ncombined incidents: {len(kept)} kept, {len(result.suppressed)} suppressed (machine in maintenance)")
     top = kept.sort_values("wasted_cost", ascending=False).head(8)

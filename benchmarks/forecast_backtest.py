@@ -1,7 +1,7 @@
 """Forecast step on the demo plant: backtest of every model on every series + forecasts from the end of the data.
 
 Reads the extract and quality products of products/demo (run `make run` first), runs
-`enms.forecasts.run_forecasts` and prints the backtest table per series and model (day-ahead and week-ahead
+`enms.forecasts.run` and prints the backtest table per series and model (day-ahead and week-ahead
 MASE, NRMSE, bias, 90 % interval coverage, the chosen model), the median day-ahead MASE, the overall coverage,
 the next-day peak demand per factory and the seconds. Target: ≤ 120 s on 2 cores; median day-ahead MASE ≤ 0.85
 and day-ahead coverage in [85 %, 95 %]. Figures are also written to products/forecast_bench.json.
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from enms import forecasts as fx
-from enms.calendars import factory_holidays
-from enms.products import load_frames
+from enms.io.products import load_frames
+from enms.settings import N_JOBS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", default=str(ROOT / "products" / "demo"))
-    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--n-jobs", type=int, default=N_JOBS)
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()[0]
@@ -41,13 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                                                 "mode_hourly"])
     temperature = load_frames(products / "quality", ["temperature_hourly"])["temperature_hourly"]
     machines = frames["machines"]
-    end = frames["energy_hourly"]["bucket"].max() + pd.Timedelta(hours=1)
-    holidays = factory_holidays(frames["factories"], range(end.year - 1, end.year + 2))
     loaded = time.perf_counter() - started
     cpu_loading = time.process_time() - cpu_started
 
-    run = fx.run_forecasts(frames["energy_hourly"], machines, frames["mode_hourly"], temperature,
-                           holidays=holidays, energy_15min=frames["energy_15min"], n_jobs=args.n_jobs)
+    run = fx.run(frames["energy_hourly"], machines, frames["mode_hourly"], temperature,
+                 factories=frames["factories"], energy_15min=frames["energy_15min"], n_jobs=args.n_jobs)
     seconds = time.perf_counter() - started
 
     names = dict(zip(machines["machine_id"].astype(str), machines["machine_name"], strict=True))

@@ -1,7 +1,7 @@
 """Benchmarks of the foundation's performance targets (run with `make bench`).
 
 - demo plant generation (default: 400 days, 1-minute, 8 machines): seconds and peak memory (target 60 s, 2 GB);
-- `make run` cold (no products) and warm (nothing changed: target ≤ 10 s).
+- `make run` cold (no products) and warm (nothing changed: target ≤ 5 s), and Ploomber's own up-to-date check.
 Figures are printed, and written to products/bench.json.
 """
 
@@ -36,14 +36,17 @@ def main() -> int:
     results["demo_generation_s"], results["demo_peak_rss_mb"] = round(seconds, 1), round(peak)
     print(f"demo plant (400 days, 1 min, 8 machines): {seconds:.1f} s, peak RSS {peak:.0f} MB")
 
-    subprocess.run(["rm", "-rf", "products/demo"], cwd=ROOT, check=True)
+    subprocess.run(["rm", "-rf", "products/demo", "products/.run-demo"], cwd=ROOT, check=True)
     results["make_run_cold_s"] = round(timed(["make", "run"])[0], 1)
     results["make_run_warm_s"] = round(timed(["make", "run"])[0], 1)
-    print(f"make run: cold {results['make_run_cold_s']} s, warm {results['make_run_warm_s']} s")
+    # The same check by Ploomber, as after a file was touched without changing it (no step reruns).
+    results["ploomber_up_to_date_s"] = round(timed(["make", "pipeline"])[0], 1)
+    print(f"make run: cold {results['make_run_cold_s']} s, warm {results['make_run_warm_s']} s; Ploomber finding "
+          f"everything up to date {results['ploomber_up_to_date_s']} s")
     out = ROOT / "products" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
-    ok = results["demo_generation_s"] <= 60 and results["demo_peak_rss_mb"] <= 2048 and results["make_run_warm_s"] <= 10
+    ok = results["demo_generation_s"] <= 60 and results["demo_peak_rss_mb"] <= 2048 and results["make_run_warm_s"] <= 5
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
 

@@ -25,7 +25,7 @@
 # %% tags=["parameters"]
 upstream = ["extract", "quality", "baselines"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 
 # %%
 import time
@@ -33,20 +33,20 @@ import time
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from enms import __version__
-from enms.detection import detect_plant, targets_table
-from enms.plots import anomaly_timeline
-from enms.products import load_frames, save_frames
+from enms import __version__, anomalies, plots
+from enms.io.products import load_frames, save_frames
+from enms.rows import anomaly_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"])
 quality = load_frames(upstream["quality"]["data"], ["normal_mask"])
 expected = load_frames(upstream["baselines"]["data"], ["expected_hourly"])["expected_hourly"]
 started = time.perf_counter()
-detection = detect_plant(extract, quality, expected)
+detection = anomalies.run(extract, quality, expected)
 print(f"{len(detection.incidents)} incidents ({len(detection.suppressed)} withheld: machine in maintenance now), "
       f"detected and evaluated in {time.perf_counter() - started:.0f} s")
-save_frames({"incidents": detection.incidents, "suppressed": detection.suppressed, "anomaly_rows": detection.rows,
+save_frames({"incidents": detection.incidents, "suppressed": detection.suppressed,
+             "anomaly_rows": anomaly_rows(detection.incidents),
              "evaluation": detection.evaluation,
              **{f"events_{name}": events for name, events in detection.events.items()}}, product["data"])
 
@@ -54,7 +54,8 @@ save_frames({"incidents": detection.incidents, "suppressed": detection.suppresse
 # ## Measured against the injected faults
 # Event-level scores (domain.md): recall = injected faults overlapped by a detection; precision = detections
 # overlapping a fault; delay = first detection − fault start; false alarms per machine-month. `target` rows
-# count only faults with ≥ 10 % power effect lasting ≥ 2 h. The EnMS's old method (Isolation Forest,
+# count only faults with ≥ 10 % power effect lasting ≥ 2 h. Windows: the whole data, and the reporting period
+# (from the local midnight that ends each factory's baseline year). The EnMS's old method (Isolation Forest,
 # contamination 0.1, fitted and scored on the same window) is in the table to show what it flags.
 
 # %%
@@ -70,7 +71,7 @@ else:
 # The targets of the combined alert list (recall ≥ 0.9, precision ≥ 0.8, ≤ 1 false alarm per machine-month):
 
 # %%
-targets_table(detection.evaluation).round(3) if not detection.evaluation.empty else None
+anomalies.targets_table(detection.evaluation).round(3) if not detection.evaluation.empty else None
 
 # %% [markdown]
 # Recall by fault type (detected of injected, per detector):
@@ -99,8 +100,5 @@ top.assign(machine=top["machine_id"].map(names))[
 # records them, as orange bars below.
 
 # %%
-for machine in extract["machines"].itertuples():
-    for energy_type in machine.energy_types:
-        frame, incidents, truth = detection.series(machine.machine_id, energy_type, extract["fault_truth"])
-        anomaly_timeline(f"{machine.machine_name} ({energy_type})", machine.timezone, frame, incidents, truth)
-        plt.show()
+figures = plots.anomaly_figures(detection, extract["machines"], extract["fault_truth"])
+plt.show()

@@ -26,49 +26,38 @@
 # Guideline 14, DOE EnPI Lite, NMEC, CalTRACK sufficiency) is stored but not activated.
 
 # %% tags=["parameters"]
+from enms import settings
+
 upstream = ["extract", "quality"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
-holdout_weeks = 8
-cv_by = "month"
-n_jobs = 2
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
+holdout_weeks = settings.HOLDOUT_WEEKS
+cv_by = settings.CV_BY
+n_jobs = settings.N_JOBS
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from enms import __version__
-from enms import baseline_fleet as bf
-from enms.baselines import save_model
-from enms.plots import baseline_figure
-from enms.products import load_frames, save_frames
-from enms.publish import baseline_rows
+from enms import __version__, baselines, plots
+from enms.io.products import load_frames, save_frames
+from enms.rows import baseline_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
 extract = load_frames(upstream["extract"]["data"])
 quality = load_frames(upstream["quality"]["data"])
 started = time.perf_counter()
-series = bf.prepare_series(extract, quality)
-fleet = bf.fit_fleet(series, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs)
-seconds = time.perf_counter() - started
-print(f"{len(series)} series, {len(fleet.candidates)} candidates fitted and validated in {seconds:.0f} s")
+result = baselines.run(extract, quality, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs)
+fleet = result.fleet
+print(f"{len(result.series)} series, {len(fleet.candidates)} candidates fitted and validated in "
+      f"{time.perf_counter() - started:.0f} s")
 
 # %%
-out = Path(product["data"])
-selected = fleet.candidates[fleet.candidates["selected"]]
-artefacts = {}
-for row in selected.itertuples():
-    name = f"{row.machine_name}-{row.energy_type}-{row.model}"
-    save_model(fleet.models[(row.machine_id, row.energy_type, row.model)], out / "models" / name)
-    artefacts[(row.machine_id, row.energy_type)] = f"models/{name}.joblib"
+artefacts = baselines.save_models(fleet.candidates, fleet.models, product["data"])
 rows = baseline_rows(fleet.candidates, fleet.models, extract["energy_sources"], artefacts)
-check = bf.truth_check(fleet, series, extract["efficiency_measures"], extract["fault_truth"])
-save_frames({"candidates": fleet.candidates, "cv_folds": fleet.cv_folds, "expected_hourly": fleet.expected_hourly,
-             "savings": fleet.savings, "cusum": fleet.cusum, "energy_baselines_rows": rows,
-             "naive_comparison": bf.naive_comparison(fleet.candidates), "truth_check": check}, out)
+save_frames({**result.products(), "energy_baselines_rows": rows}, product["data"])
 
 # %% [markdown]
 # ## Candidates, out-of-sample figures and gates
@@ -90,7 +79,7 @@ table.rename(columns={"cv_rmse_in": "CV in %", "cv_rmse_oos": "CV oos %", "cv_rm
 # Out-of-sample hourly CV(RMSE) of the best hourly model of each series against the hour-of-week mean:
 
 # %%
-naive = bf.naive_comparison(fleet.candidates)
+naive = result.naive_comparison
 machines_beating = naive.groupby("machine_name")["beats_naive"].all()
 print(f"best hourly model beats the hour-of-week mean on {machines_beating.sum()} of {len(machines_beating)} machines")
 naive.drop(columns="machine_id").round(4)
@@ -113,7 +102,7 @@ fleet.savings[["machine_name", "energy_type", "model", "expected_kwh", "actual_k
 # result above; the last columns leave their hours out only to show what the baseline says about the rest.
 
 # %%
-check.round(2)
+result.truth_check.round(2)
 
 # %% [markdown]
 # ## Per machine and energy source
@@ -122,9 +111,5 @@ check.round(2)
 # is saving, a falling one waste, and a kink marks when performance changed.
 
 # %%
-machines = extract["machines"].set_index("machine_id")
-for s in series:
-    expected, cusum = fleet.of(s.machine_id, s.energy_type)
-    baseline_figure(f"{s.machine_name} ({s.energy_type})", machines.at[s.machine_id, "timezone"], expected, cusum,
-                    s.baseline_end)
-    plt.show()
+figures = plots.baseline_figures(result)
+plt.show()

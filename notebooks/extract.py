@@ -20,7 +20,7 @@
 # %% tags=["parameters"]
 upstream = None
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 warehouse = "duckdb:data/enms.duckdb"
 start = ""
 end = ""
@@ -29,15 +29,11 @@ factories = ""
 
 # %%
 from enms import __version__
-from enms.extract import extract
-from enms.products import save_frames
-from enms.warehouse import connect
+from enms.io.extract import run
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
-with connect(warehouse, read_only=True) as source:
-    frames = extract(source, start, end, machines, factories)
-save_frames(frames, product["data"])
+frames = run(warehouse, product["data"], start, end, machines, factories)
 
 # %% [markdown]
 # The window read, and its baseline period (the first twelve months), in UTC:

@@ -26,35 +26,33 @@
 # week).
 
 # %% tags=["parameters"]
+from enms.settings import N_JOBS
+
 upstream = ["extract", "quality"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
-n_jobs = 2
+code_version = ""  # fingerprint of the code this step imports (set by the pipeline): reruns it when that changes
+n_jobs = N_JOBS
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from enms import __version__
-from enms import forecasts as fx
-from enms.calendars import factory_holidays
-from enms.plots import forecast_figure
-from enms.products import load_frames, save_frames
+from enms import __version__, forecasts, plots
+from enms.io.products import load_frames, save_frames
+from enms.rows import forecast_rows, vintage_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"], ["machines", "factories", "energy_hourly", "energy_15min",
-                                                    "mode_hourly", "window"])
+                                                    "mode_hourly"])
 temperature = load_frames(upstream["quality"]["data"], ["temperature_hourly"])["temperature_hourly"]
-end = extract["window"].iloc[0]["end"]
-run = fx.run_forecasts(extract["energy_hourly"], extract["machines"], extract["mode_hourly"], temperature,
-                       holidays=factory_holidays(extract["factories"], range(end.year - 1, end.year + 2)),
-                       energy_15min=extract["energy_15min"], n_jobs=n_jobs)
-rows = fx.forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
-vintages = fx.vintage_rows(run.forecasts)
+run = forecasts.run(extract["energy_hourly"], extract["machines"], extract["mode_hourly"], temperature,
+                    factories=extract["factories"], energy_15min=extract["energy_15min"], n_jobs=n_jobs)
+rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
+vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,
              "forecasts": run.forecasts, "energy_forecasts_rows": rows, "vintages": vintages,
              "peak_demand": run.peak_demand if run.peak_demand is not None else pd.DataFrame()}, product["data"])
-print(f"forecasts from {end} computed in {run.summary['seconds']} s")
+print(f"forecasts from {run.summary['end']} computed in {run.summary['seconds']} s")
 
 # %% [markdown]
 # ## Backtest
@@ -94,12 +92,5 @@ peak[peak["origin"] == peak["origin"].max()].round(1) if peak is not None and no
 # overstates the uncertainty of the sum (errors of different machines partly cancel).
 
 # %%
-for machine in extract["machines"].itertuples():
-    for energy_type in machine.energy_types:
-        history, forecast = run.series(machine.machine_id, energy_type, extract["energy_hourly"])
-        forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history, forecast)
-        plt.show()
-for factory in extract["factories"].itertuples():
-    history, forecast = run.factory_total(factory.factory_id, extract["machines"], extract["energy_hourly"])
-    forecast_figure(f"{factory.factory_name}: electricity of all machines", factory.timezone, history, forecast)
-    plt.show()
+figures = plots.forecast_figures(run, extract["machines"], extract["factories"], extract["energy_hourly"])
+plt.show()

@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 upstream = ["extract", "baselines"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 
 # %%
 import time
@@ -39,7 +39,7 @@ from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from enms import __version__, kpis
 from enms import report as rp
-from enms.products import load_frames, save_frames
+from enms.io.products import load_frames, save_frames
 from enms.report import fmt_number, monthly_cost_figure, styled
 
 set_matplotlib_formats("retina")
@@ -47,7 +47,7 @@ print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"])
 baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "candidates"])
 started = time.perf_counter()
-tables = kpis.kpi_tables(extract, baselines["expected_hourly"], baselines["candidates"])
+tables = kpis.run(extract, baselines["expected_hourly"], baselines["candidates"])
 save_frames(tables, product["data"])
 print(", ".join(f"{name} {len(table):,} rows" for name, table in tables.items()),
       f"computed in {time.perf_counter() - started:.0f} s")

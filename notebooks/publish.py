@@ -25,7 +25,7 @@
 # %% tags=["parameters"]
 upstream = ["baselines", "anomalies", "forecasts"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 warehouse = "duckdb:data/enms.duckdb"
 
 # %%
@@ -35,8 +35,8 @@ from pathlib import Path
 import pandas as pd
 
 from enms import __version__
-from enms.products import load_frames
-from enms.warehouse import connect
+from enms.io import connect, load_frames
+from enms.rows import plan_write_back
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 
@@ -44,10 +44,8 @@ baselines = load_frames(upstream["baselines"]["data"], ["energy_baselines_rows"]
 anomalies = load_frames(upstream["anomalies"]["data"], ["anomaly_rows"])["anomaly_rows"]
 forecasts = load_frames(upstream["forecasts"]["data"], ["energy_forecasts_rows", "vintages"])
 with connect(warehouse) as target:
-    target.init_schema()  # creates only what is missing (e.g. a table of ours added since the warehouse was made)
-    written = {"energy_baselines": target.publish_baselines(baselines),
-               "anomalies": target.publish_anomalies(anomalies),
-               "energy_forecasts": target.publish_forecasts(forecasts["energy_forecasts_rows"], forecasts["vintages"])}
+    written = target.publish(baselines, anomalies, forecasts["energy_forecasts_rows"], forecasts["vintages"],
+                             plan_anomalies=plan_write_back)
     stored = target.read_baselines()
 record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written}
 Path(product["record"]).write_text(json.dumps(record, indent=2))

@@ -21,40 +21,23 @@
 # offline reading, or incomplete energy data, are kept out of baseline training.
 
 # %% tags=["parameters"]
+from enms import settings
+
 upstream = ["extract"]
 product = None
-code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
-spike_factor = 2
+code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
+spike_factor = settings.SPIKE_FACTOR
 
 # %%
 import matplotlib.pyplot as plt
 
-from enms import __version__, quality
-from enms.plots import machine_quality_figure
-from enms.products import load_frames, save_frames
+from enms import __version__, plots, quality
+from enms.io.products import load_frames, save_frames
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
-
-data = load_frames(upstream["extract"]["data"])
-machines = data["machines"]
-window = data["window"].iloc[0]
-start, end = window["start"], window["end"]
-baseline_start, baseline_end = window["baseline_start"], window["baseline_end"]
-print(f"window {start} to {end} (UTC, half-open); baseline period {baseline_start} to {baseline_end}")
-
-# %%
-coverage = quality.hourly_coverage(data["energy_hourly"], machines, start, end)
-gaps = quality.find_gaps(data["energy_hourly"], machines, start, end)
-outliers = quality.find_outliers(data["energy_hourly"], machines, spike_factor=spike_factor)
-sufficiency = quality.caltrack_sufficiency(data["energy_hourly"], data["environment_hourly"], machines,
-                                           baseline_start, baseline_end)
-mask = quality.normal_operation_mask(data["mode_hourly"], data["energy_hourly"], machines, start, end)
-temperature = quality.interpolate_temperature(data["environment_hourly"], start, end,
-                                              machine_ids=machines["machine_id"])
-summary = quality.quality_summary(coverage, outliers, sufficiency, mask)
-save_frames({"summary": summary, "coverage": coverage, "gaps": gaps, "outliers": outliers,
-             "sufficiency": sufficiency, "normal_mask": mask, "temperature_hourly": temperature},
-            product["data"])
+result = quality.run(load_frames(upstream["extract"]["data"]), spike_factor=spike_factor)
+save_frames(result.products(), product["data"])
+print(f"window {result.window['start']} to {result.window['end']} (UTC, half-open)")
 
 # %% [markdown]
 # ## Headline, per machine and energy type
@@ -63,21 +46,28 @@ save_frames({"summary": summary, "coverage": coverage, "gaps": gaps, "outliers":
 # the window the baselines may train on.
 
 # %%
-summary.drop(columns=["machine_id"]).round(2)
+result.summary.drop(columns=["machine_id"]).round(2)
 
 # %% [markdown]
 # ## CalTRACK sufficiency over the baseline period
+# Each factory's baseline period ends at its local midnight, where the baselines step splits baseline and
+# reporting periods (UTC):
+
+# %%
+result.baseline_periods
+
+# %% [markdown]
 # Each check with its figure and verdict; `reasons` names what failed.
 
 # %%
-sufficiency.drop(columns=["machine_id"]).round(2)
+result.sufficiency.drop(columns=["machine_id"]).round(2)
 
 # %% [markdown]
 # ## Gaps
 # Runs of missing hours, longest first (communication outages, meters down).
 
 # %%
-gaps.sort_values("hours", ascending=False).drop(columns=["machine_id"]).head(20)
+result.longest_gaps(20)
 
 # %% [markdown]
 # ## Outlier screening
@@ -87,15 +77,14 @@ gaps.sort_values("hours", ascending=False).drop(columns=["machine_id"]).head(20)
 # Counts by machine and reason (an empty table means nothing implausible was found):
 
 # %%
-outliers.groupby(["machine_name", "energy_type", "reason"]).size().rename("hours").reset_index()
+result.outlier_counts()
 
 # %% [markdown]
 # ## Normal operation
 # Why hours are excluded from baseline training, in machine-hours:
 
 # %%
-excluded = mask[~mask["is_normal"]].merge(machines[["machine_id", "machine_name"]], on="machine_id")
-excluded.groupby(["machine_name", "reason"]).size().rename("hours").unstack(fill_value=0)
+result.exclusions()
 
 # %% [markdown]
 # ## Per machine
@@ -103,6 +92,5 @@ excluded.groupby(["machine_name", "reason"]).size().rename("hours").unstack(fill
 # in normal operation (holidays, maintenance, faults and outages show as dips).
 
 # %%
-for _, machine in machines.iterrows():
-    machine_quality_figure(machine, data["energy_hourly"], mask, gaps)
-    plt.show()
+figures = plots.quality_figures(result)
+plt.show()

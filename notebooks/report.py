@@ -14,7 +14,7 @@
 # The stakeholder report of one factory and one local period, rendered to HTML with the code hidden.
 # factory: a slug (demo-manufacturing-plant) or the exact name; period_start / period_end: local dates
 # 'YYYY-MM-DD', end exclusive, or period_start 'YYYY-MM' alone for a month; both empty = the last full
-# local month of the data. Forecasts are optional: read when the forecasts step's product exists.
+# local month of the data.
 upstream = ["extract", "quality", "baselines", "anomalies", "forecasts", "kpis"]
 product = None
 code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
@@ -23,40 +23,40 @@ period_start = ""
 period_end = ""
 
 # %%
-import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-from enms import __version__
 from enms import report as rp
-from enms.products import load_frames
+from enms.io.products import load_frames
 
 set_matplotlib_formats("retina")  # the report's figures are matplotlib Figure objects, shown as sharp PNGs
 
-extract = load_frames(upstream["extract"]["data"])
-gaps = load_frames(upstream["quality"]["data"], ["gaps"])["gaps"]
-baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "candidates"])
-incidents = load_frames(upstream["anomalies"]["data"], ["incidents"])["incidents"]
-factory_month = load_frames(upstream["kpis"]["data"], ["factory_month"])["factory_month"]
-forecasts_file = rp.forecasts_path(upstream)
-forecasts = pd.read_parquet(forecasts_file) if forecasts_file else None
-expected, candidates = baselines["expected_hourly"], baselines["candidates"]
 
-scope = rp.report_scope(extract, factory, period_start, period_end)
-period = rp.period_kpis(extract, scope, expected)
-summary = rp.executive_summary(extract, scope, expected_hourly=expected, candidates=candidates,
-                               incidents=incidents, forecasts=forecasts, period=period)
-Markdown(rp.title_markdown(scope))
+def show(item):
+    """A report part: Markdown text, a table or a figure."""
+    display(Markdown(item) if isinstance(item, str) else item)
+
+
+baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "candidates"])
+report = rp.build(
+    load_frames(upstream["extract"]["data"]), factory, period_start, period_end,
+    gaps=load_frames(upstream["quality"]["data"], ["gaps"])["gaps"],
+    expected_hourly=baselines["expected_hourly"], candidates=baselines["candidates"],
+    incidents=load_frames(upstream["anomalies"]["data"], ["incidents"])["incidents"],
+    forecasts=load_frames(upstream["forecasts"]["data"], ["forecasts"])["forecasts"],
+    factory_month=load_frames(upstream["kpis"]["data"], ["factory_month"])["factory_month"],
+    code_version=code_version)
+Markdown(report.title)
 
 # %% [markdown]
 # ## Executive summary
 
 # %%
-Markdown(rp.summary_markdown(summary))
+Markdown(report.summary_text)
 
 # %%
-display(Markdown(rp.energy_note(summary)))
-rp.energy_table(summary)
+show(report.energy_note)
+report.energy_table
 
 # %% [markdown]
 # ### Performance against the baseline
@@ -67,8 +67,7 @@ rp.energy_table(summary)
 # baseline (ASHRAE Guideline 14). When it includes zero, the change cannot be told apart from noise.
 
 # %%
-table = rp.performance_table(summary["performance"])
-display(table if table is not None else Markdown("*No savings result for this period (see the summary above).*"))
+show(report.performance_table)
 
 # %% [markdown]
 # ### Top 5 anomalies by cost
@@ -76,15 +75,11 @@ display(table if table is not None else Markdown("*No savings result for this pe
 # wasted energy at the local tariff, for the whole incident.
 
 # %%
-table = rp.anomalies_table(summary["anomalies"], scope)
-display(table if table is not None else Markdown("*No anomaly detected in this period.*"))
+show(report.anomalies_table)
 
 # %%
-if summary["forecast"] is not None:
-    outlook = summary["forecast"]
-    display(Markdown(rp.forecast_markdown(outlook)))
-    display(rp.forecast_table(outlook))
-    display(rp.forecast_figure(outlook, scope))
+for item in report.forecast:  # heading, table and figure of next week's forecast, when there is one
+    show(item)
 
 # %% [markdown]
 # ## The factory
@@ -93,15 +88,14 @@ if summary["forecast"] is not None:
 # tariff. The monthly demand charge is not in the daily bars.
 
 # %%
-rp.daily_energy_cost_figure(period["factory_day"], scope)
+report.daily_figure
 
 # %% [markdown]
 # ### Month by month
 # The report's month and up to twelve whole months before it.
 
 # %%
-trend = rp.trend_figure(factory_month, scope)
-trend if trend is not None else Markdown("*Fewer than three whole months of data up to this period: no trend yet.*")
+show(report.trend_figure)
 
 # %% [markdown]
 # ### Peak demand and load factor
@@ -109,16 +103,15 @@ trend if trend is not None else Markdown("*Fewer than three whole months of data
 # the average power with that peak: a low load factor means short peaks drive the demand charge.
 
 # %%
-split = rp.tariff_split(extract, scope)
-display(rp.demand_table(period["factory"], scope))
-rp.demand_figure(extract, period["factory"], split, scope)
+show(report.demand_table)
+report.demand_figure
 
 # %% [markdown]
 # ### Tariff split
 # Electricity and its cost per tariff period, in the factory's local time.
 
 # %%
-rp.tariff_table(split, period["factory"], scope)
+report.tariff_table
 
 # %% [markdown]
 # ## Machines
@@ -127,16 +120,15 @@ rp.tariff_table(split, period["factory"], scope)
 # anomalies detected in the period.
 
 # %%
-rp.machines_overview(period, summary["performance"], rp.incidents_in_period(incidents, extract["machines"], scope),
-                     scope)
+report.machines_overview
 
 # %% [markdown]
 # For each machine below: its KPIs, then its daily energy against what its baseline expects (hours in normal
 # operation only; grey shading marks days in the baseline year, where the comparison only checks the model).
 
 # %%
-for item in rp.machine_sections(extract, scope, period, summary["performance"], expected, incidents):
-    display(Markdown(item) if isinstance(item, str) else item)
+for item in report.machines:  # per machine: heading, KPI table, figure, anomalies
+    show(item)
 
 # %% [markdown]
 # ## Methods
@@ -192,20 +184,19 @@ for item in rp.machine_sections(extract, scope, period, summary["performance"], 
 # this factory:
 
 # %%
-table = rp.gates_table(candidates, extract["machines"], scope)
-display(table if table is not None else Markdown("*No baseline models available.*"))
+show(report.gates_table)
 
 # %% [markdown]
 # **Tariffs in force during the period** (local time):
 
 # %%
-rp.tariffs_appendix_table(extract["tariffs"], scope)
+report.tariffs_table
 
 # %% [markdown]
 # **Emission factors used:**
 
 # %%
-rp.carbon_appendix_table(extract, scope)
+report.carbon_table
 
 # %% [markdown]
 # **Anomalies.** Detectors are fitted on the clean baseline year and applied to new data: a robust z-score of
@@ -228,7 +219,7 @@ rp.carbon_appendix_table(extract, scope)
 # **Data completeness in the period** (hours with energy data, and data gaps found by the quality step):
 
 # %%
-rp.data_completeness(extract, scope, gaps)
+report.completeness_table
 
 # %%
-Markdown(rp.footer_markdown(scope, code_version, __version__))
+Markdown(report.footer)

@@ -60,7 +60,7 @@ def tiny_sources() -> pd.DataFrame:
 
 
 def baseline_row(fingerprint: str, active: bool, r_squared: float | None = 0.9) -> dict:
-    """An energy_baselines row as enms.publish.baseline_rows makes it, for the press's electricity."""
+    """An energy_baselines row as enms.rows.baseline_rows makes it, for the press's electricity."""
     return {
         "machine_id": PRESS_ID, "energy_source_id": ELECTRICITY_ID, "model_name": "towt:electricity",
         "model_type": "towt", "training_start_date": START, "training_end_date": START + pd.Timedelta(days=365),
@@ -98,10 +98,10 @@ def anomaly_event(start_hour: int, end_hour: int) -> pd.DataFrame:
 
 def check_anomaly_publishing(warehouse) -> None:
     """Re-runs, overlapping windows, growing events and resolved rows, on any dialect with the tiny plant."""
-    from enms.anomalies import anomaly_rows
+    from enms.rows import anomaly_rows, plan_write_back
 
     def publish(start_hour: int, end_hour: int) -> dict[str, int]:
-        return warehouse.publish_anomalies(anomaly_rows(anomaly_event(start_hour, end_hour)))
+        return warehouse.publish_anomalies(anomaly_rows(anomaly_event(start_hour, end_hour)), plan=plan_write_back)
 
     assert publish(10, 14) == {"inserted": 1, "updated": 0, "unchanged": 0}
     assert publish(10, 14) == {"inserted": 0, "updated": 0, "unchanged": 1}

@@ -6,11 +6,12 @@ Local dates (no time zone: a holiday is a day of the factory's own calendar).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
+
+from enms.frames import parse_metadata
 
 
 def _easter(year: int) -> date:
@@ -61,7 +62,7 @@ def factory_holidays(factories: pd.DataFrame, years: Iterable[int]) -> dict[str,
     a known country get none."""
     out: dict[str, set[date]] = {}
     for factory in factories.itertuples(index=False):
-        country = json.loads(factory.metadata).get("country") if isinstance(factory.metadata, str) else None
+        country = parse_metadata(factory.metadata).get("country")
         if country in ("US", "DE"):
             out[str(factory.factory_id)] = set().union(*(holidays(country, year) for year in years))
     return out

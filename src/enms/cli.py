@@ -1,9 +1,10 @@
-"""The `enms` command: demo plant, database set-up and copy, extract.
+"""The `enms` command: demo plant, database set-up and copy, extract, one report.
 
     enms demo --days 400 --seed 7 --resolution 1min --out data/enms.duckdb
     enms db init --url env
     enms db copy --source data/enms.duckdb --target env
     enms extract --warehouse duckdb:data/enms.duckdb --out products/extract
+    enms report --factory demo-manufacturing-plant --period 2025-10 [--period-end …] [--env pg]
     enms info --warehouse duckdb:data/enms.duckdb
 """
 
@@ -17,17 +18,34 @@ from pathlib import Path
 
 import pandas as pd
 
-from enms.warehouse import UnknownNameError, WarehouseError, connect
+from enms.io import UnknownNameError, WarehouseError, connect
+
+
+def _demo_target(args: argparse.Namespace) -> tuple[Path | None, dict[str, object]]:
+    """Where the plant goes and how it is simulated: the environment's DuckDB warehouse and ``demo`` settings,
+    each overridden by the option given; no path where the environment's warehouse is not a DuckDB file
+    (PostgreSQL holds the EnMS's own data)."""
+    from enms.environments import settings
+
+    values = settings(args.env)
+    spec = {key: value if getattr(args, key) is None else getattr(args, key) for key, value in values["demo"].items()}
+    if args.out:
+        return Path(args.out), spec
+    warehouse = values["warehouse"]
+    return (Path(warehouse.removeprefix("duckdb:")) if warehouse.startswith("duckdb:") else None), spec
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from enms.simulate import DemoConfig, simulate
-
-    out = Path(args.out)
+    out, spec = _demo_target(args)
+    if out is None:
+        print(f"the {args.env} environment reads an existing warehouse: no demo plant to build")
+        return
     if out.exists() and not args.force:
         print(f"{out} exists; pass --force to rebuild it")
         return
-    config = DemoConfig(days=args.days, seed=args.seed, resolution=args.resolution,
+    from enms.demo import DemoConfig, simulate  # the simulator loads only when a plant is built
+
+    config = DemoConfig(days=spec["days"], seed=spec["seed"], resolution=spec["resolution"],
                         machines=tuple(args.machines) if args.machines else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the target and rename at the end: a crash never leaves a half-written warehouse.
@@ -61,13 +79,18 @@ def _db_copy(args: argparse.Namespace) -> None:
 
 
 def _extract(args: argparse.Namespace) -> None:
-    from enms.extract import extract
-    from enms.products import save_frames
+    from enms.io.extract import run
 
-    with connect(args.warehouse, read_only=True) as warehouse:
-        frames = extract(warehouse, args.start, args.end, args.machines, args.factories)
-    save_frames(frames, Path(args.out))
+    frames = run(args.warehouse, args.out, args.start, args.end, args.machines, args.factories)
     print(f"extracted {len(frames)} tables into {args.out}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from enms.pipeline import render_report  # papermill and nbconvert load only for a report
+
+    started = time.perf_counter()
+    path = render_report(args.factory, args.period, args.period_end, env=args.env)
+    print(f"== {path} in {time.perf_counter() - started:.0f} s")
 
 
 def _info(args: argparse.Namespace) -> None:
@@ -84,11 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="simulate the demo plant into a DuckDB warehouse")
-    demo.add_argument("--days", type=int, default=400)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--resolution", default="1min", help="reading interval: 1min, 5min or 15min")
+    demo.add_argument("--env", default="demo", help="the environment whose warehouse and `demo` settings to use")
+    demo.add_argument("--days", type=int, help="days of readings (default: the environment's)")
+    demo.add_argument("--seed", type=int, help="random seed (default: the environment's)")
+    demo.add_argument("--resolution", help="reading interval: 1min, 5min or 15min (default: the environment's)")
     demo.add_argument("--machines", nargs="*", help="machine names (default: all 8)")
-    demo.add_argument("--out", default="data/enms.duckdb")
+    demo.add_argument("--out", help="DuckDB file (default: the environment's warehouse)")
     demo.add_argument("--force", action="store_true", help="rebuild even if the file exists")
     demo.set_defaults(run=_demo)
 
@@ -111,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--factories", nargs="*")
     ex.set_defaults(run=_extract)
 
+    report = commands.add_parser("report", help="one factory's report for a local period, from a run's products")
+    report.add_argument("--factory", required=True, help="factory slug, name or id")
+    report.add_argument("--period", required=True, help="YYYY-MM (a local month) or YYYY-MM-DD (first local day)")
+    report.add_argument("--period-end", default="", help="YYYY-MM-DD, exclusive, with a first day as --period")
+    report.add_argument("--env", default="demo", help="whose products: demo, pg or test (see env.yaml)")
+    report.set_defaults(run=_report)
+
     info = commands.add_parser("info", help="what a warehouse holds")
     info.add_argument("--warehouse", default="duckdb:data/enms.duckdb")
     info.set_defaults(run=_info)
@@ -121,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (WarehouseError, UnknownNameError, ValueError) as error:
+    except (WarehouseError, UnknownNameError, ValueError, FileNotFoundError) as error:
         print(f"enms {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,9 +1,11 @@
-"""Checks shared by the core modules on the frames they are given."""
+"""Checks and small conversions shared by the core modules on the frames they are given."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 
@@ -12,3 +14,44 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> N
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} lacks column(s): {', '.join(missing)}")
+
+
+def numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as float64, non-numeric values and nulls as NaN."""
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def parse_metadata(value: object) -> dict:
+    """A ``metadata`` cell (JSON text, a mapping, or empty/NULL) as a dict."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str) and value:
+        return json.loads(value)
+    return {}
+
+
+def metadata_by_id(frame: pd.DataFrame | None, id_column: str) -> dict[str, dict]:
+    """``id → parsed metadata`` for every row of ``frame`` (empty dicts where it has no ``metadata``)."""
+    if frame is None or frame.empty:
+        return {}
+    texts = frame["metadata"] if "metadata" in frame.columns else [None] * len(frame)
+    return {str(key): parse_metadata(text) for key, text in zip(frame[id_column], texts, strict=True)}
+
+
+def machine_timezones(machines: pd.DataFrame | Mapping[str, str] | str,
+                      ids: Iterable[str] | None = None) -> dict[str, str]:
+    """machine_id → IANA zone, from a machines frame (``machine_id``, ``timezone``), a mapping, or one zone for
+    all of ``ids``. With ``ids``, every one must have a zone."""
+    if isinstance(machines, str):
+        return dict.fromkeys((str(i) for i in ids or ()), machines)
+    if isinstance(machines, pd.DataFrame):
+        require_columns(machines, ("machine_id", "timezone"), "machines")
+        machines = dict(zip(machines["machine_id"].astype(str), machines["timezone"], strict=True))
+    zones = {str(k): v for k, v in machines.items()}
+    if ids is None:
+        return zones
+    ids = [str(i) for i in ids]
+    missing = [i for i in dict.fromkeys(ids) if not isinstance(zones.get(i), str) or not zones.get(i)]
+    if missing:
+        raise ValueError(f"no timezone (IANA name) for machine(s): {', '.join(missing)}")
+    return {i: zones[i] for i in ids}

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from enms.settings import CONFIDENCE
+
 __all__ = [
     "ASHRAE14_LIMITS",
     "GateResult",
@@ -145,7 +147,7 @@ def effective_n(n: float, rho: float) -> float:
     return n * (1.0 - rho) / (1.0 + rho)
 
 
-def t_value(confidence: float = 0.90, dof: float = math.inf) -> float:
+def t_value(confidence: float = CONFIDENCE, dof: float = math.inf) -> float:
     """Two-sided Student t at ``confidence`` with ``dof`` degrees of freedom (the normal quantile for inf)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -196,7 +198,7 @@ def fsu(
     rho: float = 0.0,
     *,
     n_params: int = 0,
-    confidence: float = 0.90,
+    confidence: float = CONFIDENCE,
 ) -> float:
     """Fractional savings uncertainty (ASHRAE Guideline 14) of a saving of fraction F = ``savings_fraction``.
 
@@ -217,7 +219,7 @@ def savings_uncertainty(
     rho: float = 0.0,
     *,
     n_params: int = 0,
-    confidence: float = 0.90,
+    confidence: float = CONFIDENCE,
     saving: float | None = None,
     expected: float | None = None,
     baseline_mean: float | None = None,

@@ -7,6 +7,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
+def _shade(axis, starts: pd.Series, ends: pd.Series, timezone: str, alpha: float) -> None:
+    """Red spans from ``starts`` to ``ends`` (UTC instants) on a local-time axis."""
+    for start, end in zip(starts, ends, strict=True):
+        axis.axvspan(start.tz_convert(timezone), end.tz_convert(timezone), color="tab:red", alpha=alpha, linewidth=0)
+
+
+def _daily_panel(axis, title: str) -> None:
+    """Label, title, legend and grid of a panel of kWh per local day."""
+    axis.set_ylabel("kWh per local day")
+    axis.set_title(title)
+    axis.legend(loc="upper left", fontsize="small")
+    axis.grid(alpha=0.3)
+
+
 def machine_quality_figure(machine: pd.Series, energy_hourly: pd.DataFrame, mask: pd.DataFrame,
                            gaps: pd.DataFrame) -> Figure:
     """Daily energy per energy type (kWh per local day) with data gaps shaded, above the daily share of
@@ -20,13 +34,9 @@ def machine_quality_figure(machine: pd.Series, energy_hourly: pd.DataFrame, mask
         daily = group.set_index(group["bucket"].dt.tz_convert(zone))["total_energy_kwh"].resample("D").sum(
             min_count=1)
         top.plot(daily.index, daily.to_numpy(), label=energy_type, linewidth=1)
-    for gap in gaps[gaps["machine_id"] == machine["machine_id"]].itertuples():
-        top.axvspan(gap.gap_start.tz_convert(zone), gap.gap_end.tz_convert(zone), color="tab:red", alpha=0.25,
-                    linewidth=0)
-    top.set_ylabel("kWh per local day")
-    top.set_title(f"{machine['machine_name']} ({machine['factory_name']}, {zone}): energy, with data gaps in red")
-    top.legend(loc="upper left", fontsize="small")
-    top.grid(alpha=0.3)
+    own = gaps[gaps["machine_id"] == machine["machine_id"]]
+    _shade(top, own["gap_start"], own["gap_end"], zone, alpha=0.25)
+    _daily_panel(top, f"{machine['machine_name']} ({machine['factory_name']}, {zone}): energy, with data gaps in red")
     normal = hours.set_index(hours["bucket"].dt.tz_convert(zone))["is_normal"].astype(float).resample("D").mean()
     bottom.fill_between(normal.index, 100 * normal.to_numpy(), step="post", color="tab:green", alpha=0.6)
     bottom.set_ylim(0, 100)
@@ -85,13 +95,8 @@ def anomaly_timeline(series_name: str, timezone: str, frame: pd.DataFrame, incid
                                       layout="constrained")
     top.plot(daily.index, daily["actual_kwh"], linewidth=0.8, label="actual")
     top.plot(daily.index, daily["expected_kwh"], linewidth=0.8, label="expected (baseline)")
-    for event in incidents.itertuples():
-        top.axvspan(event.start.tz_convert(timezone), event.end.tz_convert(timezone), color="tab:red", alpha=0.3,
-                    linewidth=0)
-    top.set_ylabel("kWh per local day")
-    top.set_title(f"{series_name}: detected incidents in red")
-    top.legend(loc="upper left", fontsize="small")
-    top.grid(alpha=0.3)
+    _shade(top, incidents["start"], incidents["end"], timezone, alpha=0.3)
+    _daily_panel(top, f"{series_name}: detected incidents in red")
     for fault in truth.itertuples():
         start, end = fault.start_time.tz_convert(timezone), fault.end_time.tz_convert(timezone)
         bottom.axvspan(start, end, color="tab:orange", alpha=0.8, linewidth=0)
@@ -122,3 +127,41 @@ def forecast_figure(title: str, timezone: str, history: pd.DataFrame, forecast: 
     axis.legend(loc="upper left", fontsize="small")
     axis.grid(alpha=0.3)
     return fig
+
+
+# ------------------------------------------------------------------------------------------------ one per series
+# The step notebooks show a figure per machine or series; these build the list from a step's result, so no
+# notebook loops over machines. The results are duck-typed: plots imports no capability.
+def quality_figures(result) -> list[Figure]:
+    """Per machine of a quality ``QualityResult``: :func:`machine_quality_figure`."""
+    return [machine_quality_figure(machine, result.energy_hourly, result.normal_mask, result.gaps)
+            for _, machine in result.machines.iterrows()]
+
+
+def baseline_figures(result) -> list[Figure]:
+    """Per series of a ``BaselinesResult``: :func:`baseline_figure`."""
+    return [baseline_figure(**panel) for panel in result.figure_panels()]
+
+
+def anomaly_figures(detection, machines: pd.DataFrame, truth: pd.DataFrame) -> list[Figure]:
+    """Per machine and energy type of a ``Detection``: :func:`anomaly_timeline`, with the injected faults of
+    ``truth`` (empty outside the demo plant)."""
+    return [anomaly_timeline(*panel) for panel in detection.timelines(machines, truth)]
+
+
+def forecast_figures(run, machines: pd.DataFrame, factories: pd.DataFrame,
+                     energy_hourly: pd.DataFrame) -> list[Figure]:
+    """The 168-h forecast of the chosen model after the last two weeks of actual energy (kWh per hour) of a
+    ``ForecastRun``: one figure per machine and energy type (``machines.energy_types``), then one per factory
+    for the sum of its machines' electricity."""
+    figures = []
+    for machine in machines.itertuples():
+        for energy_type in machine.energy_types:
+            history, forecast = run.series(machine.machine_id, energy_type, energy_hourly)
+            figures.append(forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history,
+                                           forecast))
+    for factory in factories.itertuples():
+        history, forecast = run.factory_total(factory.factory_id, machines, energy_hourly)
+        figures.append(forecast_figure(f"{factory.factory_name}: electricity of all machines", factory.timezone,
+                                       history, forecast))
+    return figures

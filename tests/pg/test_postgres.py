@@ -18,8 +18,7 @@ from plants import (
 )
 
 from enms.cli import main
-from enms.extract import extract
-from enms.warehouse import WarehouseError, connect
+from enms.io import WarehouseError, connect, extract
 
 pytestmark = pytest.mark.pg
 QUIET = {"progress": lambda _: None}

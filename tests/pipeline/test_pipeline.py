@@ -1,8 +1,9 @@
-"""The Ploomber pipeline on the small test plant (data/enms-test.duckdb, built by `make test-data`).
+"""The Ploomber pipeline on the small test plant (data/enms-test.duckdb, built by `make data ENV=test` or here).
 
-`make test` builds the pipeline with env.test.yaml (three machines: Compressor-1 with its efficiency
-measure, Boiler-1 with three energy types, HVAC-EU-North in Berlin) before pytest runs; nbval then checks
-the executed notebooks. These tests assert on those products and on what a rebuild would do.
+The first test's fixture builds the DAG of env.test.yaml in this process (three machines: Compressor-1 with its
+efficiency measure, Boiler-1 with three energy types, HVAC-EU-North in Berlin), so `pytest --pdb` stops inside a
+failing step; the build is incremental, so an unchanged tree rebuilds nothing. The tests assert on the products;
+`make test` then runs nbval over the executed notebooks.
 """
 
 from __future__ import annotations
@@ -12,31 +13,35 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from ploomber.constants import TaskStatus
-from ploomber.spec import DAGSpec
 
-from enms.products import load_frames
-from enms.warehouse import connect
+from enms.cli import main as enms_main
+from enms.environments import settings
+from enms.io import connect, load_frames
+from enms.pipeline import dag_from_settings, make
+from enms.rows import plan_write_back
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DB = ROOT / "data" / "enms-test.duckdb"
 PRODUCTS = ROOT / "products" / "test"
 
-pytestmark = [
-    pytest.mark.pipeline,
-    pytest.mark.skipif(not (PRODUCTS / "publish.json").exists(),
-                       reason=f"{PRODUCTS} not built: run `make test` (it builds the test pipeline first)"),
-]
+pytestmark = pytest.mark.pipeline
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built() -> None:
+    """The test plant (if absent) and an up-to-date build of the pipeline on it."""
+    assert enms_main(["demo", "--env", "test"]) == 0
+    make("test").build()
 
 
 def outdated(**overrides) -> set[str]:
-    """Tasks a build with env.test.yaml (plus ``overrides``) would run: rendering marks up-to-date ones
-    Skipped. The code fingerprint comes from ENMS_CODE_VERSION, as in the build `make test` ran."""
-    env = yaml.safe_load((ROOT / "env.test.yaml").read_text())
-    for section, values in overrides.items():
-        env[section] = {**env[section], **values}
-    dag = DAGSpec(str(ROOT / "pipeline.yaml"), env=env).to_dag()
+    """Tasks a build of the test environment (plus ``overrides``) would run: rendering marks up-to-date ones
+    Skipped."""
+    values = settings("test")
+    for section, changes in overrides.items():
+        values[section] = {**values[section], **changes}
+    dag = dag_from_settings(values)
     dag.render()
     return {name for name in dag if dag[name].exec_status != TaskStatus.Skipped}
 
@@ -137,7 +142,7 @@ def test_publish_wrote_baselines_and_anomalies_and_is_idempotent(baselines):
         assert warehouse.publish_baselines(baselines["energy_baselines_rows"]) == {"inserted": 0, "unchanged": 5}
         assert warehouse.read_baselines().equals(stored)
         assert len(warehouse.read_anomalies()) == len(anomaly_rows)
-        again = warehouse.publish_anomalies(anomaly_rows)
+        again = warehouse.publish_anomalies(anomaly_rows, plan=plan_write_back)
         assert again == {"inserted": 0, "updated": 0, "unchanged": len(anomaly_rows)}
         forecasts = load_frames(PRODUCTS / "forecasts", ["energy_forecasts_rows", "vintages"])
         assert record["energy_forecasts"]["energy_forecasts"] == 3 * 168  # one electricity series per machine
@@ -174,3 +179,13 @@ def test_a_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_what_depe
     assert outdated(forecasts={"n_jobs": 1}) == {"forecasts", "publish", *reports}
     assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "anomalies", "forecasts", "kpis",
                                                      "publish", *reports}
+
+
+def test_enms_report_renders_any_month_from_the_products_and_refuses_a_bad_period(capsys):
+    assert enms_main(["report", "--factory", "European Production Facility", "--period", "2026-09",
+                      "--env", "test"]) == 0
+    html = (PRODUCTS / "reports" / "european-production-facility-2026-09.html").read_text()
+    assert "September 2026" in html and "Executive summary" in html and "load_frames(" not in html
+    assert enms_main(["report", "--factory", "demo-manufacturing-plant", "--period", "2026-13", "--env", "test"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("enms report: error:") and "period_start" in error and "Traceback" not in error

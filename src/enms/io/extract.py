@@ -1,0 +1,111 @@
+"""The extract step: everything the analytics need from the warehouse, as frames (UTC, tz-aware)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from enms.frames import parse_metadata
+from enms.io.connection import UnknownNameError
+from enms.io.products import save_frames
+from enms.io.warehouse import Warehouse, connect
+from enms.localtime import baseline_end_utc, parse_utc
+
+
+def parse_names(text: str | list[str] | None) -> list[str] | None:
+    """A parameter of names: comma-separated text or a list; empty means all (None)."""
+    if isinstance(text, list):
+        return text or None
+    names = [name.strip() for name in (text or "").split(",") if name.strip()]
+    return names or None
+
+
+def select_machines(machines: pd.DataFrame, names: list[str] | None = None,
+                    factories: list[str] | None = None) -> pd.DataFrame:
+    """Machines of the named factories and/or with the given names; an unknown name is an error naming it."""
+    selected = machines
+    if factories:
+        _require_known(factories, machines["factory_name"], "factory")
+        selected = selected[selected["factory_name"].isin(factories)]
+    if names:
+        _require_known(names, machines["machine_name"], "machine")
+        selected = selected[selected["machine_name"].isin(names)]
+        if selected.empty:
+            raise UnknownNameError(f"no machine named {names} in factories {factories}")
+    return selected.reset_index(drop=True)
+
+
+def _require_known(asked: list[str], known: pd.Series, kind: str) -> None:
+    unknown = sorted(set(asked) - set(known))
+    if unknown:
+        raise UnknownNameError(
+            f"unknown {kind} {', '.join(repr(u) for u in unknown)}; known: {', '.join(sorted(set(known)))}"
+        )
+
+
+def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = None,
+                    stop: str | None = None) -> dict[str, pd.Timestamp]:
+    """The extract window [start, end) in UTC (default: all data) and its baseline period (first 12 months)."""
+    window_start = max(first, parse_utc(start)) if start else first
+    window_end = min(end, parse_utc(stop)) if stop else end
+    if window_end <= window_start:
+        raise ValueError(f"empty window: start {window_start} is not before end {window_end}")
+    baseline_end = baseline_end_utc(window_start, window_end)
+    return {"start": window_start, "end": window_end, "baseline_start": window_start, "baseline_end": baseline_end}
+
+
+def extract(warehouse: Warehouse, start: str | None = None, end: str | None = None,
+            machines: str | list[str] | None = None,
+            factories: str | list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read dimensions, hourly and 15-minute energy per machine and energy type, production, environment,
+    the hourly operating mode and (on the demo plant) the simulator's truth, for [start, end) UTC."""
+    warehouse.require_schema()
+    selected = select_machines(warehouse.read_machines(), parse_names(machines), parse_names(factories))
+    window = analysis_window(*warehouse.data_range(), start, end)
+    ids = selected["machine_id"].tolist()
+    span = (window["start"], window["end"])
+    energy_hourly = warehouse.read_energy("1 hour", *span, ids)
+    selected["energy_types"] = _energy_types(selected, energy_hourly)
+    frames = {
+        "factories": warehouse.read_factories(),
+        "machines": selected.drop(columns="metadata"),
+        "energy_sources": warehouse.read_energy_sources(),
+        "tariffs": warehouse.read_tariffs(),
+        "carbon_factors": warehouse.read_carbon_factors(),
+        "machine_status": warehouse.read_machine_status().query("machine_id in @ids").reset_index(drop=True),
+        "energy_hourly": energy_hourly,
+        "energy_15min": warehouse.read_energy("15 minutes", *span, ids),
+        "production_hourly": warehouse.read_production_hourly(*span, ids),
+        "environment_hourly": warehouse.read_environment_hourly(*span, ids),
+        "mode_hourly": warehouse.read_mode_hourly(*span, ids),
+        "window": pd.DataFrame([window]),
+    }
+    for table in ("fault_truth", "efficiency_measures", "outage_truth"):
+        truth = warehouse.read_truth(table)
+        frames[table] = truth[truth["machine_id"].isin(ids)].reset_index(drop=True) if not truth.empty else truth
+    return frames
+
+
+def _energy_types(machines: pd.DataFrame, energy_hourly: pd.DataFrame) -> pd.Series:
+    """Energy types per machine: declared in its metadata (the demo plant), else those seen in the data."""
+    seen = energy_hourly.groupby("machine_id")["energy_type"].unique()
+
+    def types_of(row: pd.Series) -> list[str]:
+        declared = parse_metadata(row["metadata"]).get("energy_types")
+        if declared:
+            return sorted(declared)
+        found = seen.get(row["machine_id"])
+        return sorted(found) if found is not None else ["electricity"]
+
+    return machines.apply(types_of, axis=1)
+
+
+def run(warehouse: str, out: Path | str, start: str | None = None, end: str | None = None,
+        machines: str | list[str] | None = None, factories: str | list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The extract step: open the warehouse named by ``warehouse`` read-only, :func:`extract` [start, end) UTC of
+    the named machines and factories (empty: all), and save every frame as ``out/<name>.parquet``."""
+    with connect(warehouse, read_only=True) as source:
+        frames = extract(source, start, end, machines, factories)
+    save_frames(frames, out)
+    return frames

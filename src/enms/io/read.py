@@ -1,0 +1,296 @@
+"""Reads: every SELECT of the extract and of the write-back checks, as frames with fixed dtypes.
+
+Times are returned in UTC (tz-aware); buckets are UTC-aligned and half-open [bucket, bucket + width). The same
+query gives equal frames from DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json as _json
+
+import pandas as pd
+
+from enms.io.connection import Connection, WarehouseError, _redact
+from enms.io.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql
+
+
+class Reader(Connection):
+    """The warehouse's reads (a part of :class:`enms.io.Warehouse`)."""
+
+    def read_factories(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT id::VARCHAR AS factory_id, name AS factory_name, location, timezone, "
+            "metadata::VARCHAR AS metadata FROM factories ORDER BY name"
+        )
+        return _typed(frame, str=["factory_id", "factory_name", "location", "timezone"], json=["metadata"])
+
+    def read_machines(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT m.id::VARCHAR AS machine_id, m.name AS machine_name, m.factory_id::VARCHAR AS factory_id, "
+            "f.name AS factory_name, f.timezone, m.type::VARCHAR AS machine_type, "
+            "m.rated_power_kw::FLOAT8 AS rated_power_kw, m.data_interval_seconds, m.is_active, "
+            "m.metadata::VARCHAR AS metadata "
+            "FROM machines m JOIN factories f ON f.id = m.factory_id ORDER BY f.name, m.name"
+        )
+        return _typed(
+            frame,
+            str=["machine_id", "machine_name", "factory_id", "factory_name", "timezone", "machine_type"],
+            json=["metadata"],
+            float=["rated_power_kw"], int=["data_interval_seconds"], bool=["is_active"],
+        )
+
+    def read_energy_sources(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT id::VARCHAR AS energy_source_id, name, unit, cost_per_unit::FLOAT8 AS cost_per_unit, "
+            "carbon_factor::FLOAT8 AS carbon_factor, is_active FROM energy_sources ORDER BY name"
+        )
+        return _typed(frame, str=["energy_source_id", "name", "unit"],
+                      float=["cost_per_unit", "carbon_factor"], bool=["is_active"])
+
+    def read_tariffs(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT id::VARCHAR AS tariff_id, factory_id::VARCHAR AS factory_id, name, "
+            "rate_per_kwh::FLOAT8 AS rate_per_kwh, currency, is_time_of_use, start_hour, end_hour, "
+            "applicable_days, demand_charge_per_kw::FLOAT8 AS demand_charge_per_kw, valid_from, valid_to, "
+            "is_active FROM energy_tariffs ORDER BY factory_id, valid_from, name"
+        )
+        frame["applicable_days"] = frame["applicable_days"].map(
+            lambda days: None if days is None else [int(d) for d in days]
+        )
+        for column in ("valid_from", "valid_to"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+        return _typed(frame, str=["tariff_id", "factory_id", "name", "currency"],
+                      float=["rate_per_kwh", "demand_charge_per_kw"], bool=["is_time_of_use", "is_active"],
+                      nullable_int=["start_hour", "end_hour"])
+
+    def read_carbon_factors(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT id::VARCHAR AS carbon_factor_id, region, grid_name, "
+            "emission_factor_kg_co2_per_kwh::FLOAT8 AS emission_factor_kg_co2_per_kwh, source, "
+            "valid_from, valid_to, is_active FROM carbon_factors ORDER BY region, valid_from"
+        )
+        for column in ("valid_from", "valid_to"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+        return _typed(frame, str=["carbon_factor_id", "region", "grid_name", "source"],
+                      float=["emission_factor_kg_co2_per_kwh"], bool=["is_active"])
+
+    def read_machine_status(self) -> pd.DataFrame:
+        frame = self.query(
+            "SELECT machine_id::VARCHAR AS machine_id, is_running, current_mode::VARCHAR AS current_mode, "
+            "current_power_kw::FLOAT8 AS current_power_kw, last_reading_time, "
+            "alert_level::VARCHAR AS alert_level FROM machine_status ORDER BY machine_id"
+        )
+        return _typed(frame, str=["machine_id", "current_mode", "alert_level"],
+                      float=["current_power_kw"], bool=["is_running"], time=["last_reading_time"])
+
+    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """[first reading, last reading + its interval) over all energy readings, UTC."""
+        frame = self.query(
+            "SELECT min(r.time) AS first, max(r.time) AS last, max(m.data_interval_seconds) AS step "
+            "FROM energy_readings r JOIN machines m ON m.id = r.machine_id"
+        )
+        if frame["first"].isna().all():
+            raise WarehouseError(f"{_redact(self.url)} holds no energy readings")
+        first = pd.Timestamp(frame.at[0, "first"]).tz_convert("UTC")
+        last = pd.Timestamp(frame.at[0, "last"]).tz_convert("UTC")
+        return first, last + pd.Timedelta(seconds=int(frame.at[0, "step"] or 1))
+
+    def read_energy(self, width: str, start: pd.Timestamp, end: pd.Timestamp,
+                    machine_ids: list[str]) -> pd.DataFrame:
+        """Energy per bucket, machine and energy type (width '15 minutes' or '1 hour'), [start, end).
+
+        Uses the aggregate view ``energy_readings_15min`` / ``_1hour``. Where that view is the EnMS's
+        continuous aggregate without ``energy_type`` (it sums a boiler's electricity, gas and steam),
+        machines with several energy types are aggregated from the raw readings instead.
+        """
+        view = {"15 minutes": "energy_readings_15min", "1 hour": "energy_readings_1hour"}[width]
+        columns = ("bucket, machine_id::VARCHAR AS machine_id, energy_type, avg_power_kw::FLOAT8 AS avg_power_kw, "
+                   "min_power_kw::FLOAT8 AS min_power_kw, max_power_kw::FLOAT8 AS max_power_kw, "
+                   "total_energy_kwh::FLOAT8 AS total_energy_kwh, total_readings::BIGINT AS total_readings")
+        window = "bucket >= %s AND bucket < %s AND machine_id::VARCHAR IN ({ids})"
+        if "energy_type" in self.columns_of(view):
+            frame = self._read_window(f"SELECT {columns} FROM {view} WHERE {window}", start, end, machine_ids)
+        else:
+            frame = self._read_energy_without_type(view, columns, window, width, start, end, machine_ids)
+        return _typed(frame.sort_values(["machine_id", "energy_type", "bucket"], ignore_index=True),
+                      str=["machine_id", "energy_type"], time=["bucket"], int=["total_readings"],
+                      float=["avg_power_kw", "min_power_kw", "max_power_kw", "total_energy_kwh"])
+
+    def _read_energy_without_type(self, view: str, columns: str, window: str, width: str,
+                                  start: pd.Timestamp, end: pd.Timestamp, machine_ids: list[str]) -> pd.DataFrame:
+        types = self._read_window(
+            "SELECT machine_id::VARCHAR AS machine_id, "
+            "count(DISTINCT CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END) AS n, "
+            "min(CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END) AS energy_type "
+            "FROM energy_readings WHERE time >= %s AND time < %s AND machine_id::VARCHAR IN ({ids}) "
+            "GROUP BY 1", start, end, machine_ids,
+        )
+        single = types[types["n"] == 1]
+        several = types.loc[types["n"] > 1, "machine_id"].tolist()
+        parts = []
+        for energy_type, group in single.groupby("energy_type"):
+            typed_columns = columns.replace("energy_type", f"'{energy_type}' AS energy_type")
+            parts.append(self._read_window(f"SELECT {typed_columns} FROM {view} WHERE {window}",
+                                           start, end, group["machine_id"].tolist()))
+        if several:
+            raw = energy_aggregate_sql(self.bucket(width), width, where="time >= %s AND time < %s "
+                                       "AND machine_id::VARCHAR IN ({ids})")
+            parts.append(self._read_window(f"SELECT {columns} FROM ({raw}) AS raw", start, end, several))
+        return pd.concat(parts, ignore_index=True)
+
+    def _read_window(self, statement: str, start: pd.Timestamp, end: pd.Timestamp,
+                     machine_ids: list[str]) -> pd.DataFrame:
+        ids = ", ".join(["%s"] * len(machine_ids)) or "NULL"
+        return self.query(statement.format(ids=ids), [start.to_pydatetime(), end.to_pydatetime(), *machine_ids])
+
+    def read_production_hourly(self, start: pd.Timestamp, end: pd.Timestamp,
+                               machine_ids: list[str]) -> pd.DataFrame:
+        """Units made per UTC hour (summed: counts are per interval, never averaged)."""
+        frame = self._read_window(
+            "SELECT bucket, machine_id::VARCHAR AS machine_id, total_production_count, total_production_good, "
+            "total_production_bad, total_downtime_seconds, total_readings::BIGINT AS total_readings "
+            "FROM production_data_1hour WHERE bucket >= %s AND bucket < %s AND machine_id::VARCHAR IN ({ids})",
+            start, end, machine_ids,
+        )
+        counts = ["total_production_count", "total_production_good", "total_production_bad",
+                  "total_downtime_seconds", "total_readings"]
+        return _typed(frame.sort_values(["machine_id", "bucket"], ignore_index=True),
+                      str=["machine_id"], time=["bucket"], int=counts)
+
+    def read_environment_hourly(self, start: pd.Timestamp, end: pd.Timestamp,
+                                machine_ids: list[str]) -> pd.DataFrame:
+        """Hourly means of the environmental readings (°C, %, bar, m³/h, mm/s)."""
+        measures = ["avg_outdoor_temp_c", "avg_indoor_temp_c", "avg_machine_temp_c", "avg_outdoor_humidity",
+                    "avg_indoor_humidity", "avg_pressure_bar", "avg_flow_rate_m3h", "avg_vibration_mm_s"]
+        frame = self._read_window(
+            "SELECT bucket, machine_id::VARCHAR AS machine_id, "
+            + ", ".join(f"{m}::FLOAT8 AS {m}" for m in measures)
+            + ", total_readings::BIGINT AS total_readings FROM environmental_data_1hour "
+            "WHERE bucket >= %s AND bucket < %s AND machine_id::VARCHAR IN ({ids})",
+            start, end, machine_ids,
+        )
+        return _typed(frame.sort_values(["machine_id", "bucket"], ignore_index=True),
+                      str=["machine_id"], time=["bucket"], float=measures, int=["total_readings"])
+
+    def read_mode_hourly(self, start: pd.Timestamp, end: pd.Timestamp, machine_ids: list[str]) -> pd.DataFrame:
+        """Readings per operating mode per UTC hour, from the production_data history."""
+        counts = ["n_running", "n_idle", "n_maintenance", "n_fault", "n_offline", "total_readings"]
+        frame = self._read_window(
+            "SELECT bucket, machine_id::VARCHAR AS machine_id, "
+            + ", ".join(f"{c}::BIGINT AS {c}" for c in counts)
+            + f" FROM {OWN_SCHEMA}.operating_mode_1hour "
+            "WHERE bucket >= %s AND bucket < %s AND machine_id::VARCHAR IN ({ids})",
+            start, end, machine_ids,
+        )
+        frame = _typed(frame.sort_values(["machine_id", "bucket"], ignore_index=True),
+                       str=["machine_id"], time=["bucket"], int=counts)
+        modes = frame[counts[:-1]]
+        frame["dominant_mode"] = modes.idxmax(axis=1).str.removeprefix("n_").astype("str")
+        return frame
+
+    def summary(self) -> pd.DataFrame:
+        """Rows per table, machines per factory, energy types and operating-mode hours: what the warehouse holds."""
+        rows = [(f"rows in {table}", self._count(table)) for table in LOAD_ORDER if self.relation_exists(table)]
+        per_factory = self.query(
+            "SELECT f.name || ' (' || f.timezone || ')' AS what, count(*) AS n FROM machines m "
+            "JOIN factories f ON f.id = m.factory_id GROUP BY 1 ORDER BY 1")
+        rows += [(f"machines in {r.what}", int(r.n)) for r in per_factory.itertuples()]
+        types = self.query(
+            "SELECT m.name AS what, count(DISTINCT CASE WHEN r.energy_type = 'energy' THEN 'electricity' "
+            "ELSE r.energy_type END) AS n FROM energy_readings r "
+            "JOIN machines m ON m.id = r.machine_id GROUP BY 1 ORDER BY 1")
+        rows += [(f"energy types of {r.what}", int(r.n)) for r in types.itertuples()]
+        modes = self.query(
+            f"SELECT sum(n_maintenance) AS maintenance, sum(n_fault) AS fault, sum(n_offline) AS offline "
+            f"FROM {OWN_SCHEMA}.operating_mode_1hour")
+        step = self.query("SELECT max(data_interval_seconds) AS s FROM machines").at[0, "s"]
+        rows += [(f"machine-hours in {mode}", round(float(modes.at[0, mode] or 0) * float(step) / 3600, 1))
+                 for mode in modes.columns]
+        faults = self.read_truth("fault_truth")
+        if not faults.empty:
+            rows += [("injected faults", len(faults)), ("fault types", faults["fault_type"].nunique())]
+        rows.append(("efficiency measures", len(self.read_truth("efficiency_measures"))))
+        return pd.DataFrame([(what, f"{value:,}") for what, value in rows], columns=["what", "value"])
+
+    def read_truth(self, table: str) -> pd.DataFrame:
+        """One of our truth tables (fault_truth, efficiency_measures, outage_truth); empty if absent."""
+        name = f"{OWN_SCHEMA}.{table}"
+        if not self.relation_exists(name):
+            return pd.DataFrame()
+        frame = self.query(f"SELECT * FROM {name}")
+        frame["machine_id"] = frame["machine_id"].astype("str")
+        kinds = {"int": ["fault_id", "measure_id"], "bool": ["in_baseline_period"],
+                 "time": ["start_time", "end_time"],
+                 "float": ["power_change_pct", "extra_energy_kwh", "design_saving_fraction", "counterfactual_kwh",
+                           "actual_kwh", "saving_kwh", "saving_fraction"]}
+        typed = {kind: [c for c in columns if c in frame] for kind, columns in kinds.items()}
+        typed["str"] = [c for c in frame if frame[c].dtype == object and c not in sum(typed.values(), [])]
+        order = "fault_id" if "fault_id" in frame else "measure_id" if "measure_id" in frame else "start_time"
+        return _typed(frame.sort_values(["machine_id", order], ignore_index=True), **typed)
+
+    def read_anomalies(self, machine_ids: list[str] | None = None) -> pd.DataFrame:
+        """Stored anomalies (all, or of the given machines), with metadata as JSON text, oldest first."""
+        where = ""
+        params: list[str] = []
+        if machine_ids is not None:
+            where = f"WHERE machine_id::VARCHAR IN ({', '.join(['%s'] * len(machine_ids)) or 'NULL'})"
+            params = list(machine_ids)
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, detected_at, anomaly_type, "
+            "severity::VARCHAR AS severity, metric_name, metric_value::FLOAT8 AS metric_value, "
+            "expected_value::FLOAT8 AS expected_value, deviation_percent::FLOAT8 AS deviation_percent, "
+            "deviation_std_dev::FLOAT8 AS deviation_std_dev, detection_method, "
+            "confidence_score::FLOAT8 AS confidence_score, is_resolved, resolved_at, resolution_notes, "
+            f"metadata::VARCHAR AS metadata FROM anomalies {where} ORDER BY detected_at, id", params)
+        return _typed(frame, str=["id", "machine_id", "anomaly_type", "severity", "metric_name", "detection_method",
+                                  "resolution_notes"], json=["metadata"], bool=["is_resolved"],
+                      time=["detected_at", "resolved_at"],
+                      float=["metric_value", "expected_value", "deviation_percent", "deviation_std_dev",
+                             "confidence_score"])
+
+    def read_forecasts(self) -> pd.DataFrame:
+        """``energy_forecasts`` as stored (kW), by machine and forecast hour."""
+        frame = self.query(
+            "SELECT machine_id::VARCHAR AS machine_id, model_type::VARCHAR AS model_type, horizon::VARCHAR AS "
+            "horizon, forecasted_at, forecast_time, predicted_power_kw::FLOAT8 AS predicted_power_kw, "
+            "lower_bound_kw::FLOAT8 AS lower_bound_kw, upper_bound_kw::FLOAT8 AS upper_bound_kw "
+            "FROM energy_forecasts ORDER BY machine_id, forecast_time")
+        return _typed(frame, str=["machine_id", "model_type", "horizon"], time=["forecasted_at", "forecast_time"],
+                      float=["predicted_power_kw", "lower_bound_kw", "upper_bound_kw"])
+
+    def read_baselines(self) -> pd.DataFrame:
+        """The stored baselines (id, machine, energy type, version, activity, figures), oldest first."""
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, metadata->>'energy_type' AS energy_type, "
+            "model_name, model_type, model_version, is_active, r_squared::FLOAT8 AS r_squared, rmse::FLOAT8 AS rmse, "
+            "mae::FLOAT8 AS mae, training_samples, metadata->>'fingerprint' AS fingerprint "
+            "FROM energy_baselines ORDER BY machine_id, energy_type, model_version")
+        return _typed(frame, str=["id", "machine_id", "energy_type", "model_name", "model_type", "fingerprint"],
+                      int=["model_version", "training_samples"], bool=["is_active"],
+                      float=["r_squared", "rmse", "mae"])
+
+
+def _typed(frame: pd.DataFrame, *, str: list[str] = (), float: list[str] = (), int: list[str] = (),
+           bool: list[str] = (), time: list[str] = (), json: list[str] = (),
+           nullable_int: list[str] = ()) -> pd.DataFrame:
+    """Give read columns one dtype whatever the dialect (so DuckDB and PostgreSQL frames compare equal).
+
+    JSON is re-serialised with sorted keys: PostgreSQL's JSONB reorders keys and spacing.
+    """
+    frame = frame.copy()
+    for column in json:
+        frame[column] = frame[column].map(lambda v: None if v is None else _json.dumps(_json.loads(v), sort_keys=True))
+    for column in (*str, *json):
+        frame[column] = frame[column].astype("str").where(frame[column].notna(), None)
+    for column in nullable_int:
+        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    for column in float:
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    for column in int:
+        frame[column] = pd.to_numeric(frame[column]).astype("int64")
+    for column in bool:
+        frame[column] = frame[column].astype("bool")
+    for column in time:
+        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[us, UTC]")
+    return frame
+

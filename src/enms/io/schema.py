@@ -1,0 +1,359 @@
+"""The EnMS schema (seed-schema.md) as DDL for DuckDB and PostgreSQL.
+
+Table and column names are a contract with the EnMS database: a live EnMS must be readable and writable
+without a migration. Our own tables live in the schema ``enms_analytics`` so they cannot clash.
+Aggregates are plain views here (DuckDB computes them fast; on PostgreSQL without TimescaleDB a view
+keeps them exact). Unlike the EnMS's continuous aggregates they group by ``energy_type`` as well, so a
+boiler's electricity, gas and steam are never summed.
+"""
+
+from __future__ import annotations
+
+import re
+
+OWN_SCHEMA = "enms_analytics"
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "machine_type": (
+        "compressor", "hvac", "motor", "pump", "injection_molding", "conveyor", "boiler", "other",
+    ),
+    "operating_mode": ("idle", "running", "maintenance", "fault", "offline"),
+    "alert_level": ("normal", "warning", "critical"),
+    "forecast_model_type": ("ARIMA", "Prophet", "LSTM", "Other"),
+    "forecast_horizon": ("short", "medium", "long"),
+}
+
+# The EnMS's unique keys of the raw time series. PostgreSQL enforces them with UNIQUE; DuckDB's indexes live
+# in memory (4.6 GB for the demo plant), so there the warehouse verifies them after each load instead.
+TIME_SERIES_KEYS: dict[str, tuple[str, ...]] = {
+    "energy_readings": ("machine_id", "time", "energy_type"),
+    "production_data": ("machine_id", "time"),
+    "environmental_data": ("machine_id", "time"),
+}
+
+# {uuid_default}, {json}, {now}, {bigserial} and {unique_time_series} are filled per dialect and table.
+TABLES: dict[str, str] = {
+    "factories": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        name VARCHAR(255) NOT NULL UNIQUE,
+        location VARCHAR(255),
+        address TEXT,
+        timezone VARCHAR(50) NOT NULL DEFAULT 'UTC',
+        contact_email VARCHAR(255),
+        contact_phone VARCHAR(50),
+        created_at TIMESTAMPTZ DEFAULT {now},
+        updated_at TIMESTAMPTZ DEFAULT {now},
+        is_active BOOLEAN DEFAULT TRUE,
+        metadata {json}""",
+    "machines": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        factory_id UUID NOT NULL REFERENCES factories(id),
+        name VARCHAR(255) NOT NULL,
+        description TEXT,
+        type machine_type NOT NULL,
+        manufacturer VARCHAR(255),
+        model VARCHAR(255),
+        serial_number VARCHAR(255),
+        installation_date DATE,
+        rated_power_kw DECIMAL(10,2) NOT NULL,
+        rated_voltage_v DECIMAL(10,2),
+        rated_current_a DECIMAL(10,2),
+        rated_frequency_hz DECIMAL(5,2),
+        location_in_factory VARCHAR(255),
+        data_interval_seconds INTEGER DEFAULT 1,
+        mqtt_topic VARCHAR(255),
+        is_active BOOLEAN DEFAULT TRUE,
+        is_critical BOOLEAN DEFAULT FALSE,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        updated_at TIMESTAMPTZ DEFAULT {now},
+        metadata {json},
+        UNIQUE (factory_id, name)""",
+    "energy_sources": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        name VARCHAR(50) NOT NULL UNIQUE,
+        unit VARCHAR(20) NOT NULL,
+        cost_per_unit DECIMAL(10,4),
+        carbon_factor DECIMAL(10,4),
+        is_active BOOLEAN DEFAULT TRUE""",
+    "energy_tariffs": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        factory_id UUID REFERENCES factories(id),
+        name VARCHAR(100) NOT NULL,
+        rate_per_kwh DECIMAL(10,4) NOT NULL,
+        currency VARCHAR(3) DEFAULT 'USD',
+        is_time_of_use BOOLEAN DEFAULT FALSE,
+        start_hour INTEGER,
+        end_hour INTEGER,
+        applicable_days INTEGER[],
+        demand_charge_per_kw DECIMAL(10,4),
+        valid_from DATE NOT NULL,
+        valid_to DATE,
+        is_active BOOLEAN DEFAULT TRUE""",
+    "carbon_factors": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        region VARCHAR(100) NOT NULL,
+        grid_name VARCHAR(100),
+        emission_factor_kg_co2_per_kwh DECIMAL(10,6) NOT NULL,
+        source VARCHAR(255),
+        valid_from DATE NOT NULL,
+        valid_to DATE,
+        is_active BOOLEAN DEFAULT TRUE""",
+    "energy_readings": """
+        time TIMESTAMPTZ NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        energy_type VARCHAR(50) NOT NULL DEFAULT 'electricity',
+        power_kw DECIMAL(10,3) NOT NULL,
+        energy_kwh DECIMAL(12,6),
+        voltage_v DECIMAL(10,2),
+        current_a DECIMAL(10,3),
+        power_factor DECIMAL(4,3),
+        frequency_hz DECIMAL(6,3),
+        thd_voltage_percent DECIMAL(5,2),
+        thd_current_percent DECIMAL(5,2),
+        voltage_l1_v DECIMAL(10,2),
+        voltage_l2_v DECIMAL(10,2),
+        voltage_l3_v DECIMAL(10,2),
+        current_l1_a DECIMAL(10,3),
+        current_l2_a DECIMAL(10,3),
+        current_l3_a DECIMAL(10,3),
+        is_estimated BOOLEAN DEFAULT FALSE,
+        quality_score DECIMAL(3,2),
+        source VARCHAR(50),
+        metadata {json}{unique_time_series}""",
+    "production_data": """
+        time TIMESTAMPTZ NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        production_count INTEGER DEFAULT 0,
+        production_count_good INTEGER,
+        production_count_bad INTEGER,
+        throughput_units_per_hour DECIMAL(10,2),
+        operating_mode operating_mode,
+        recipe_id VARCHAR(100),
+        batch_id VARCHAR(100),
+        product_id VARCHAR(100),
+        speed_percent DECIMAL(5,2),
+        target_speed_percent DECIMAL(5,2),
+        quality_score DECIMAL(5,2),
+        downtime_seconds INTEGER,
+        downtime_reason VARCHAR(255),
+        operator_id VARCHAR(100),
+        shift VARCHAR(20),
+        metadata {json}{unique_time_series}""",
+    "environmental_data": """
+        time TIMESTAMPTZ NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        outdoor_temp_c DECIMAL(5,2),
+        indoor_temp_c DECIMAL(5,2),
+        machine_temp_c DECIMAL(6,2),
+        outdoor_humidity_percent DECIMAL(5,2),
+        indoor_humidity_percent DECIMAL(5,2),
+        pressure_bar DECIMAL(8,3),
+        pressure_setpoint_bar DECIMAL(8,3),
+        flow_rate_m3h DECIMAL(10,3),
+        supply_air_temp_c DECIMAL(5,2),
+        return_air_temp_c DECIMAL(5,2),
+        chilled_water_supply_temp_c DECIMAL(5,2),
+        chilled_water_return_temp_c DECIMAL(5,2),
+        cop DECIMAL(5,2),
+        vibration_mm_s DECIMAL(8,3),
+        metadata {json}{unique_time_series}""",
+    "machine_status": """
+        machine_id UUID PRIMARY KEY REFERENCES machines(id),
+        is_running BOOLEAN DEFAULT FALSE,
+        current_mode operating_mode DEFAULT 'offline',
+        current_power_kw DECIMAL(10,3),
+        last_reading_time TIMESTAMPTZ,
+        alert_level alert_level DEFAULT 'normal',
+        health_score DECIMAL(5,2),
+        last_updated TIMESTAMPTZ DEFAULT {now}""",
+    "energy_baselines": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        energy_source_id UUID NOT NULL REFERENCES energy_sources(id),
+        model_name VARCHAR(100) NOT NULL,
+        model_type VARCHAR(50) NOT NULL,
+        model_version INTEGER NOT NULL DEFAULT 1,
+        training_start_date TIMESTAMPTZ,
+        training_end_date TIMESTAMPTZ,
+        training_samples INTEGER,
+        coefficients {json},
+        intercept DECIMAL(15,6),
+        feature_names TEXT[],
+        r_squared DECIMAL(5,4),
+        rmse DECIMAL(12,6),
+        mae DECIMAL(12,6),
+        is_active BOOLEAN DEFAULT FALSE,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        trained_by VARCHAR(100),
+        metadata {json},
+        UNIQUE (machine_id, energy_source_id, model_version)""",
+    "anomalies": """
+        id UUID PRIMARY KEY DEFAULT {uuid_default},
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        detected_at TIMESTAMPTZ NOT NULL,
+        anomaly_type VARCHAR(100) NOT NULL,
+        severity alert_level NOT NULL,
+        metric_name VARCHAR(100),
+        metric_value DECIMAL(15,6),
+        expected_value DECIMAL(15,6),
+        deviation_percent DECIMAL(8,2),
+        deviation_std_dev DECIMAL(8,2),
+        detection_method VARCHAR(100),
+        confidence_score DECIMAL(5,4),
+        is_resolved BOOLEAN DEFAULT FALSE,
+        resolved_at TIMESTAMPTZ,
+        resolution_notes TEXT,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        metadata {json}""",
+    "energy_forecasts": """
+        id {bigserial},
+        machine_id UUID NOT NULL REFERENCES machines(id),
+        model_type forecast_model_type NOT NULL,
+        model_version VARCHAR(50),
+        horizon forecast_horizon NOT NULL,
+        forecasted_at TIMESTAMPTZ NOT NULL,
+        forecast_time TIMESTAMPTZ NOT NULL,
+        predicted_power_kw DECIMAL(10,3) NOT NULL,
+        lower_bound_kw DECIMAL(10,3),
+        upper_bound_kw DECIMAL(10,3),
+        confidence_level DECIMAL(4,3),
+        training_samples INTEGER,
+        rmse DECIMAL(12,6),
+        mape DECIMAL(5,2),
+        r2 DECIMAL(5,4),
+        metadata {json},
+        created_at TIMESTAMPTZ DEFAULT {now},
+        PRIMARY KEY (forecast_time, machine_id, model_type)""",
+    # Tables of our own: the simulator's truth, so detectors and M&V are measured against it.
+    f"{OWN_SCHEMA}.fault_truth": """
+        fault_id INTEGER PRIMARY KEY,
+        machine_id UUID NOT NULL,
+        machine_name VARCHAR(255) NOT NULL,
+        energy_type VARCHAR(50) NOT NULL,
+        fault_type VARCHAR(50) NOT NULL,
+        start_time TIMESTAMPTZ NOT NULL,
+        end_time TIMESTAMPTZ NOT NULL,
+        description TEXT,
+        expected_effect TEXT,
+        power_change_pct FLOAT8,
+        extra_energy_kwh FLOAT8,
+        in_baseline_period BOOLEAN""",
+    f"{OWN_SCHEMA}.efficiency_measures": """
+        measure_id INTEGER PRIMARY KEY,
+        machine_id UUID NOT NULL,
+        machine_name VARCHAR(255) NOT NULL,
+        energy_type VARCHAR(50) NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        description TEXT,
+        start_time TIMESTAMPTZ NOT NULL,
+        end_time TIMESTAMPTZ,
+        design_saving_fraction FLOAT8,
+        counterfactual_kwh FLOAT8,
+        actual_kwh FLOAT8,
+        saving_kwh FLOAT8,
+        saving_fraction FLOAT8""",
+    # Every forecast ever made (energy_forecasts keeps only the newest per hour), so past forecasts can be
+    # scored against what happened.
+    f"{OWN_SCHEMA}.forecast_vintages": """
+        forecasted_at TIMESTAMPTZ NOT NULL,
+        forecast_time TIMESTAMPTZ NOT NULL,
+        machine_id UUID NOT NULL,
+        energy_type VARCHAR(50) NOT NULL,
+        model_name VARCHAR(100) NOT NULL,
+        horizon VARCHAR(20) NOT NULL,
+        predicted_kwh DOUBLE PRECISION NOT NULL,
+        lower_kwh DOUBLE PRECISION,
+        upper_kwh DOUBLE PRECISION,
+        confidence_level DOUBLE PRECISION,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        PRIMARY KEY (machine_id, energy_type, model_name, forecasted_at, forecast_time)""",
+    f"{OWN_SCHEMA}.outage_truth": """
+        machine_id UUID NOT NULL,
+        start_time TIMESTAMPTZ NOT NULL,
+        end_time TIMESTAMPTZ NOT NULL,
+        description TEXT""",
+}
+
+# Load order respects the foreign keys; the reverse order empties the tables.
+LOAD_ORDER: tuple[str, ...] = tuple(TABLES)
+
+
+def _decimal_columns(ddl: str) -> dict[str, tuple[int, int]]:
+    return {m[1]: (int(m[2]), int(m[3])) for m in re.finditer(r"^\s*(\w+) DECIMAL\((\d+),(\d+)\)", ddl, re.M)}
+
+
+DECIMALS: dict[str, dict[str, tuple[int, int]]] = {
+    table: columns for table, ddl in TABLES.items() if (columns := _decimal_columns(ddl))
+}
+"""(precision, scale) of every DECIMAL column per table, read from the DDL above: the one place the limits live."""
+
+
+def energy_aggregate_sql(bucket: str, width: str, where: str = "") -> str:
+    """The EnMS energy aggregate of one bucket width, grouped by energy type too ('energy' = electricity)."""
+    current = "" if width == "1 day" else "avg(current_a)::FLOAT8 AS avg_current_a,"
+    load = "load_factor" if width == "15 minutes" else "avg_load_factor"
+    return f"""
+        SELECT {bucket} AS bucket, machine_id,
+               CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END AS energy_type,
+               avg(power_kw)::FLOAT8 AS avg_power_kw,
+               min(power_kw)::FLOAT8 AS min_power_kw,
+               max(power_kw)::FLOAT8 AS max_power_kw,
+               max(power_kw)::FLOAT8 AS peak_demand_kw,
+               sum(energy_kwh)::FLOAT8 AS total_energy_kwh,
+               avg(voltage_v)::FLOAT8 AS avg_voltage_v,
+               {current}
+               avg(power_factor)::FLOAT8 AS avg_power_factor,
+               avg(frequency_hz)::FLOAT8 AS avg_frequency_hz,
+               (avg(power_kw) / NULLIF(max(power_kw), 0))::FLOAT8 AS {load},
+               count(*) AS total_readings
+        FROM energy_readings
+        {f"WHERE {where}" if where else ""}
+        GROUP BY 1, 2, 3"""
+
+
+def views(bucket_expr) -> dict[str, str]:
+    """The aggregate views, given the dialect's ``bucket_expr(width, column)`` (UTC-aligned buckets)."""
+    hour = bucket_expr("1 hour", "time")
+    return {
+        "energy_readings_15min": energy_aggregate_sql(bucket_expr("15 minutes", "time"), "15 minutes"),
+        "energy_readings_1hour": energy_aggregate_sql(hour, "1 hour"),
+        "energy_readings_1day": energy_aggregate_sql(bucket_expr("1 day", "time"), "1 day"),
+        "production_data_1hour": f"""
+            SELECT {hour} AS bucket, machine_id,
+                   sum(production_count)::BIGINT AS total_production_count,
+                   sum(production_count_good)::BIGINT AS total_production_good,
+                   sum(production_count_bad)::BIGINT AS total_production_bad,
+                   avg(throughput_units_per_hour)::FLOAT8 AS avg_throughput,
+                   sum(downtime_seconds)::BIGINT AS total_downtime_seconds,
+                   count(*) AS total_readings,
+                   (100.0 * sum(production_count_good) / NULLIF(sum(production_count), 0))::FLOAT8
+                       AS quality_percent,
+                   (100.0 * count(*) FILTER (WHERE operating_mode = 'running') / count(*))::FLOAT8
+                       AS availability_percent
+            FROM production_data
+            GROUP BY 1, 2""",
+        "environmental_data_1hour": f"""
+            SELECT {hour} AS bucket, machine_id,
+                   avg(outdoor_temp_c)::FLOAT8 AS avg_outdoor_temp_c,
+                   avg(indoor_temp_c)::FLOAT8 AS avg_indoor_temp_c,
+                   avg(machine_temp_c)::FLOAT8 AS avg_machine_temp_c,
+                   avg(outdoor_humidity_percent)::FLOAT8 AS avg_outdoor_humidity,
+                   avg(indoor_humidity_percent)::FLOAT8 AS avg_indoor_humidity,
+                   avg(pressure_bar)::FLOAT8 AS avg_pressure_bar,
+                   avg(flow_rate_m3h)::FLOAT8 AS avg_flow_rate_m3h,
+                   avg(vibration_mm_s)::FLOAT8 AS avg_vibration_mm_s,
+                   count(*) AS total_readings
+            FROM environmental_data
+            GROUP BY 1, 2""",
+        # Ours: the mode history per hour, counted from production_data (machine_status has no history).
+        f"{OWN_SCHEMA}.operating_mode_1hour": f"""
+            SELECT {hour} AS bucket, machine_id,
+                   count(*) FILTER (WHERE operating_mode = 'running') AS n_running,
+                   count(*) FILTER (WHERE operating_mode = 'idle') AS n_idle,
+                   count(*) FILTER (WHERE operating_mode = 'maintenance') AS n_maintenance,
+                   count(*) FILTER (WHERE operating_mode = 'fault') AS n_fault,
+                   count(*) FILTER (WHERE operating_mode = 'offline') AS n_offline,
+                   count(*) AS total_readings
+            FROM production_data
+            GROUP BY 1, 2""",
+    }

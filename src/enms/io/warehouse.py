@@ -1,0 +1,79 @@
+"""The warehouse: every SQL statement of the project, for DuckDB (embedded default) and PostgreSQL.
+
+:class:`Warehouse` is one class made of its parts: the connection and SQL plumbing
+(:mod:`enms.io.connection`), the reads (:mod:`enms.io.read`), the writes and write-back (:mod:`enms.io.write`)
+and the copy to PostgreSQL (:mod:`enms.io.copy`); it adds the schema (:mod:`enms.io.schema`). Open one with
+:func:`connect`.
+"""
+
+from __future__ import annotations
+
+from enms.io.connection import WarehouseError, _redact, open_connection
+from enms.io.copy import Copier
+from enms.io.read import Reader
+from enms.io.schema import ENUMS, OWN_SCHEMA, TABLES, TIME_SERIES_KEYS, views
+from enms.io.write import Writer
+
+
+class Warehouse(Reader, Writer, Copier):
+    """An open warehouse connection (DuckDB file or PostgreSQL database)."""
+
+    def init_schema(self) -> list[str]:
+        """Create what is missing of the EnMS schema, our schema and the aggregate views (idempotent).
+
+        Existing tables and views (a live EnMS, its continuous aggregates) are left as they are.
+        Returns the names created.
+        """
+        created = []
+        fill = {
+            "uuid_default": "gen_random_uuid()",
+            "json": "JSON" if self.dialect == "duckdb" else "JSONB",
+            "now": "current_timestamp",
+            "bigserial": "BIGINT DEFAULT nextval('energy_forecasts_id_seq')"
+            if self.dialect == "duckdb"
+            else "BIGSERIAL",
+        }
+        with self.transaction():
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {OWN_SCHEMA}")
+            for enum, labels in ENUMS.items():
+                if not self._type_exists(enum):
+                    values = ", ".join(f"'{label}'" for label in labels)
+                    self.execute(f"CREATE TYPE {enum} AS ENUM ({values})")
+                    created.append(enum)
+            if self.dialect == "duckdb":
+                self.execute("CREATE SEQUENCE IF NOT EXISTS energy_forecasts_id_seq")
+            for table, columns in TABLES.items():
+                if not self.relation_exists(table):
+                    key = TIME_SERIES_KEYS.get(table)
+                    unique = f",\n        UNIQUE ({', '.join(key)})" if key and self.dialect == "postgres" else ""
+                    self.execute(f"CREATE TABLE {table} ({columns.format(**fill, unique_time_series=unique)})")
+                    created.append(table)
+            for view, body in views(self.bucket).items():
+                if not self.relation_exists(view):
+                    self.execute(f"CREATE VIEW {view} AS {body}")
+                    created.append(view)
+        return created
+
+    def _type_exists(self, name: str) -> bool:
+        if self.dialect == "duckdb":
+            found = self.query("SELECT 1 FROM duckdb_types() WHERE type_name = %s", [name])
+        else:
+            found = self.query("SELECT 1 FROM pg_type WHERE typname = %s", [name])
+        return not found.empty
+
+    def require_schema(self) -> None:
+        """Fail clearly when the database does not hold the EnMS tables."""
+        if not self.relation_exists("machines"):
+            raise WarehouseError(
+                f"{_redact(self.url)} holds no EnMS tables: run `enms db init` (PostgreSQL) "
+                "or `enms demo` (DuckDB demo plant) first."
+            )
+
+
+
+def connect(url: str | None, *, create: bool = False, read_only: bool = False) -> Warehouse:
+    """Open the warehouse named by ``url`` (see :mod:`enms.io.connection`).
+
+    DuckDB files must exist unless ``create``; PostgreSQL must answer within 5 s.
+    """
+    return Warehouse(*open_connection(url, create=create, read_only=read_only))

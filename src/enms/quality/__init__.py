@@ -1,0 +1,53 @@
+"""Data quality of the extracted hourly products.
+
+Coverage, gaps, duplicates, outlier screening, CalTRACK data sufficiency and the mask of hours in normal
+operation, per machine and energy type; `run` does all of it for the quality step.
+
+Pure core: pandas frames in, pandas frames out. Nothing here reads the warehouse, a notebook or Ploomber.
+
+Conventions (every public function):
+
+* ``bucket`` is the start of an hourly bucket, tz-aware (UTC in the extract products); intervals are
+  half-open ``[start, end)``. ``start`` / ``end`` are tz-aware timestamps on whole UTC hours. Returned
+  bucket-like columns are ``datetime64[us, UTC]``.
+* "Local" means the wall clock of the machine's factory (the IANA ``timezone`` of ``machines``); local days
+  have their real length (23, 24 or 25 hours with DST).
+* A machine/energy-type hour is *present* when its row exists with ``total_readings > 0`` and a non-null
+  ``total_energy_kwh``; it is *complete* when, in addition, its readings equal the number the machine's
+  ``data_interval_seconds`` allows in an hour (3600 / interval). Rows sharing ``(machine_id, energy_type,
+  bucket)`` are duplicates: each such bucket is reported, and counts once (with its largest reading count).
+* Energy types are taken as spelled (normalise legacy names such as ``'energy'`` upstream); rows of energy
+  types a machine does not declare, or of machines absent from ``machines``, are ignored.
+* A missing input column raises ``ValueError`` naming it.
+
+Modules: ``hours`` (the hourly grid and the present/complete hours), ``coverage``, ``outliers``,
+``sufficiency`` (daily presence, CalTRACK), ``operation`` (normal-operation mask, temperature), ``summary``,
+``run``.
+"""
+
+from enms.quality.coverage import find_gaps, hourly_coverage
+from enms.quality.hours import ENERGY_COLUMNS, MODE_COLUMNS, TEMPERATURE_COLUMNS
+from enms.quality.operation import ABNORMAL_MODES, interpolate_temperature, normal_operation_mask
+from enms.quality.outliers import find_outliers
+from enms.quality.run import QualityResult, baseline_periods, run
+from enms.quality.sufficiency import caltrack_sufficiency, daily_presence
+from enms.quality.summary import SUMMARY_COVERAGE_COLUMNS, quality_summary
+
+__all__ = [
+    "ABNORMAL_MODES",
+    "ENERGY_COLUMNS",
+    "MODE_COLUMNS",
+    "SUMMARY_COVERAGE_COLUMNS",
+    "TEMPERATURE_COLUMNS",
+    "QualityResult",
+    "baseline_periods",
+    "caltrack_sufficiency",
+    "daily_presence",
+    "find_gaps",
+    "find_outliers",
+    "hourly_coverage",
+    "interpolate_temperature",
+    "normal_operation_mask",
+    "quality_summary",
+    "run",
+]

@@ -1,0 +1,104 @@
+"""The quality step: every check over the extract's window, in one call (`run`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from enms import settings
+from enms.localtime import baseline_boundary
+from enms.quality.coverage import find_gaps, hourly_coverage
+from enms.quality.hours import machine_table
+from enms.quality.operation import interpolate_temperature, normal_operation_mask
+from enms.quality.outliers import find_outliers
+from enms.quality.sufficiency import caltrack_sufficiency
+from enms.quality.summary import quality_summary
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """The quality step's tables (see the functions that make them) and the extract frames they describe."""
+
+    window: pd.Series  # the extract's window: start, end, baseline_start, baseline_end (UTC)
+    baseline_periods: pd.DataFrame  # per factory zone: timezone, baseline_start, baseline_end (UTC)
+    machines: pd.DataFrame
+    energy_hourly: pd.DataFrame
+    summary: pd.DataFrame
+    coverage: pd.DataFrame
+    gaps: pd.DataFrame
+    outliers: pd.DataFrame
+    sufficiency: pd.DataFrame
+    normal_mask: pd.DataFrame
+    temperature_hourly: pd.DataFrame
+
+    def products(self) -> dict[str, pd.DataFrame]:
+        """The tables the step saves, by product name."""
+        return {"summary": self.summary, "coverage": self.coverage, "gaps": self.gaps, "outliers": self.outliers,
+                "sufficiency": self.sufficiency, "normal_mask": self.normal_mask,
+                "temperature_hourly": self.temperature_hourly}
+
+    def longest_gaps(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` longest runs of missing hours, longest first."""
+        return self.gaps.sort_values("hours", ascending=False).drop(columns=["machine_id"]).head(n)
+
+    def outlier_counts(self) -> pd.DataFrame:
+        """Flagged hours per machine, energy type and reason."""
+        return self.outliers.groupby(["machine_name", "energy_type", "reason"]).size().rename("hours").reset_index()
+
+    def exclusions(self) -> pd.DataFrame:
+        """Machine-hours kept out of baseline training, per machine (rows) and reason (columns)."""
+        excluded = self.normal_mask[~self.normal_mask["is_normal"]].merge(
+            self.machines[["machine_id", "machine_name"]], on="machine_id")
+        return excluded.groupby(["machine_name", "reason"]).size().rename("hours").unstack(fill_value=0)
+
+
+def baseline_periods(machines: pd.DataFrame, window: pd.Series) -> pd.DataFrame:
+    """The baseline period of each factory zone of ``machines``: from the window's ``baseline_start`` to the
+    local midnight at or after its ``baseline_end`` (where the baselines step splits), not past the window's
+    end. Columns: timezone, baseline_start, baseline_end (UTC)."""
+    zones = machine_table(machines, ("timezone",))["timezone"].unique()
+    ends = [min(baseline_boundary(window, zone), window["end"]) for zone in zones]
+    return pd.DataFrame({"timezone": zones, "baseline_start": [window["baseline_start"]] * len(zones),
+                         "baseline_end": ends})
+
+
+def _sufficiency(energy: pd.DataFrame, environment: pd.DataFrame, machines: pd.DataFrame, window: pd.Series,
+                 periods: pd.DataFrame) -> pd.DataFrame:
+    """CalTRACK sufficiency of each machine over its zone's baseline period, in the order of ``machines``."""
+    if periods.empty:  # no machines: the empty table
+        return caltrack_sufficiency(energy, environment, machines, window["baseline_start"], window["baseline_end"])
+    parts = [caltrack_sufficiency(energy, environment, machines[machines["timezone"] == p.timezone],
+                                  p.baseline_start, p.baseline_end) for p in periods.itertuples()]
+    position = {machine_id: i for i, machine_id in enumerate(machines["machine_id"].astype(str))}
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values("machine_id", key=lambda ids: ids.map(position), kind="stable", ignore_index=True)
+
+
+def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = settings.SPIKE_FACTOR) -> QualityResult:
+    """Coverage, gaps, outliers, the normal-operation mask and the interpolated outdoor temperature of the
+    extract's products (``machines``, ``window``, ``energy_hourly``, ``environment_hourly``, ``mode_hourly``)
+    over its window, and CalTRACK sufficiency over each factory's baseline period (:func:`baseline_periods`)."""
+    machines = extract_frames["machines"]
+    window = extract_frames["window"].iloc[0]
+    energy, environment = extract_frames["energy_hourly"], extract_frames["environment_hourly"]
+    start, end = window["start"], window["end"]
+    coverage = hourly_coverage(energy, machines, start, end)
+    outliers = find_outliers(energy, machines, spike_factor=spike_factor)
+    periods = baseline_periods(machines, window)
+    sufficiency = _sufficiency(energy, environment, machines, window, periods)
+    mask = normal_operation_mask(extract_frames["mode_hourly"], energy, machines, start, end)
+    return QualityResult(
+        window=window,
+        baseline_periods=periods,
+        machines=machines,
+        energy_hourly=energy,
+        summary=quality_summary(coverage, outliers, sufficiency, mask),
+        coverage=coverage,
+        gaps=find_gaps(energy, machines, start, end),
+        outliers=outliers,
+        sufficiency=sufficiency,
+        normal_mask=mask,
+        temperature_hourly=interpolate_temperature(environment, start, end, machine_ids=machines["machine_id"]),
+    )

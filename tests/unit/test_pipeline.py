@@ -1,0 +1,67 @@
+"""The pipeline's entry point: settings merged from the env files, per-notebook code fingerprints."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from enms.environments import ROOT, previous_month, settings
+from enms.pipeline import PACKAGE, code_fingerprint, imported_files, make
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+
+
+def test_each_environment_file_holds_only_what_differs_and_inherits_the_rest():
+    demo, test = settings("demo"), settings("test")
+    assert test["baselines"] == demo["baselines"] and test["quality"] == demo["quality"]
+    assert test["machines"] == "Compressor-1,Boiler-1,HVAC-EU-North" and demo["machines"] == ""
+    assert test["products"] == str(ROOT / "products" / "test") and demo["products"] == str(ROOT / "products" / "demo")
+    assert demo["warehouse"] == f"duckdb:{ROOT / 'data' / 'enms.duckdb'}"
+
+
+def test_the_production_environment_reads_the_url_from_the_environment_and_reports_last_month(monkeypatch):
+    monkeypatch.setenv("ENMS_DATABASE_URL", "postgresql://enms@db:5432/enms")
+    pg = settings("pg")
+    assert pg["warehouse"] == "postgresql://enms@db:5432/enms"
+    assert pg["report"]["period"] == previous_month()
+    monkeypatch.delenv("ENMS_DATABASE_URL")
+    assert settings("pg")["warehouse"] == "", "unset is empty, and the extract step refuses it"
+
+
+def test_previous_month_wraps_the_year():
+    assert previous_month(datetime(2027, 1, 15, tzinfo=UTC)) == "2026-12"
+    assert previous_month(datetime(2026, 11, 30, tzinfo=UTC)) == "2026-10"
+
+
+def test_an_unknown_environment_is_refused():
+    with pytest.raises(ValueError, match="unknown environment 'prod'; known: demo, pg, test"):
+        settings("prod")
+
+
+def test_every_step_gets_the_fingerprint_of_its_own_notebook():
+    dag = make("test")
+    for name in dag:
+        notebook = Path(str(dag[name].source.loc))
+        assert dag[name].params["code_version"] == code_fingerprint(notebook), name
+
+
+def test_editing_a_figure_changes_only_the_fingerprints_of_the_notebooks_that_draw_it(tmp_path):
+    package = tmp_path / "enms"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {nb.stem: code_fingerprint(nb, package) for nb in NOTEBOOKS}
+    with (package / "plots.py").open("a", encoding="utf-8") as plots:
+        plots.write("\n# a figure was restyled\n")
+    after = {nb.stem: code_fingerprint(nb, package) for nb in NOTEBOOKS}
+    changed = {name for name in before if before[name] != after[name]}
+    drawing = {nb.stem for nb in NOTEBOOKS if package / "plots.py" in imported_files(nb.read_text(), package)}
+    assert changed == drawing
+    assert "quality" in changed and not {"extract", "publish"} & changed
+
+
+def test_the_extract_step_depends_on_no_analytics_code():
+    files = imported_files((ROOT / "notebooks" / "extract.py").read_text())
+    modules = {str(f.relative_to(PACKAGE)) for f in files}
+    assert modules and all(m.startswith(("io/", "__init__", "localtime", "frames", "units")) for m in modules), modules
