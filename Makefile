@@ -58,7 +58,7 @@ lint: $(INSTALLED) ## ruff over src, notebooks and tests
 	$(BIN)/ruff check src notebooks tests benchmarks
 
 test: $(INSTALLED) lint ## every test tier: unit, pipeline on the small plant (built in-process), PostgreSQL, then nbval
-	$(BIN)/pytest tests
+	$(BIN)/pytest --durations=8 tests
 	$(BIN)/pytest --nbval-lax products/test/*.ipynb
 
 lab: data ## JupyterLab on the notebooks, parameters injected from env.yaml

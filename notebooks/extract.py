@@ -26,12 +26,13 @@ start = ""
 end = ""
 machines = ""
 factories = ""
+data_state = ""  # what the warehouse held when the pipeline was made (set by it): new readings rerun this step
 
 # %%
 from enms import __version__
 from enms.io.extract import run
 
-print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
+print(f"enms {__version__}, source fingerprint {code_version or 'not set'}, warehouse {data_state or 'not stated'}")
 
 frames = run(warehouse, product["data"], start, end, machines, factories)
 

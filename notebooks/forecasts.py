@@ -39,13 +39,15 @@ import pandas as pd
 
 from enms import __version__, forecasts, plots
 from enms.io.products import load_frames, save_frames
+from enms.quality import with_intervals
 from enms.rows import forecast_rows, vintage_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"], ["machines", "factories", "energy_hourly", "energy_15min",
                                                     "mode_hourly"])
-temperature = load_frames(upstream["quality"]["data"], ["temperature_hourly"])["temperature_hourly"]
-run = forecasts.run(extract["energy_hourly"], extract["machines"], extract["mode_hourly"], temperature,
+checked = load_frames(upstream["quality"]["data"], ["temperature_hourly", "intervals"])
+machines = with_intervals(extract["machines"], checked["intervals"])  # the reading interval quality measured
+run = forecasts.run(extract["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
                     factories=extract["factories"], energy_15min=extract["energy_15min"], n_jobs=n_jobs)
 rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
 vintages = vintage_rows(run.forecasts)

@@ -21,8 +21,9 @@
 # * **peak 15-minute demand** (interval kWh ÷ 0.25 h, never an instantaneous sample) with its local time, and
 #   the **load factor** (kWh ÷ (peak kW × hours));
 # * **cost** at the time-of-use tariffs in local time (windows wrapping midnight, weekdays, validity dates) plus
-#   the **demand charge** on each whole billing month's peak; **carbon** with the factor valid per local date
-#   and region (kg CO₂e);
+#   the **demand charge** on each whole billing month's peak (0 where the tariffs carry none); **carbon** with
+#   the factor valid per local date and region (kg CO₂e), the region from the factory's metadata, else its
+#   location, else its time zone (else 'default', with a warning);
 # * the **regression EnPI** (actual ÷ expected) against the selected baselines' expected energy, the **energy
 #   performance improvement** (expected − actual) ÷ expected and the **CUSUM** of expected − actual in kWh,
 #   over the reporting period's normal-operation hours (none in the baseline year: the models learn from it).
@@ -51,6 +52,13 @@ tables = kpis.run(extract, baselines["expected_hourly"], baselines["candidates"]
 save_frames(tables, product["data"])
 print(", ".join(f"{name} {len(table):,} rows" for name, table in tables.items()),
       f"computed in {time.perf_counter() - started:.0f} s")
+
+# %% [markdown]
+# ## Carbon region of each factory
+# The `carbon_factors` region each factory's electricity is counted in, and how it was chosen.
+
+# %%
+tables["carbon_regions"][["factory_name", "region", "chosen_by", "note"]]
 
 # %% [markdown]
 # ## Factories, month by month

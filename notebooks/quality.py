@@ -43,10 +43,18 @@ print(f"window {result.window['start']} to {result.window['end']} (UTC, half-ope
 # ## Headline, per machine and energy type
 # Coverage and completeness in % of the window's hours and readings; gaps in hours; outlier hours from the
 # screening; `sufficient` is the CalTRACK verdict over the baseline period; normal hours are the share of
-# the window the baselines may train on.
+# the window the baselines may train on. Completeness counts readings against the machine's reading interval:
+# the declared `data_interval_seconds`, or the interval measured from its data (3600 s ÷ the typical hour's
+# readings) where the two disagree; `interval_note` says where that happened.
 
 # %%
 result.summary.drop(columns=["machine_id"]).round(2)
+
+# %% [markdown]
+# Reading intervals per machine (seconds): declared, measured from the data, and the one the checks used.
+
+# %%
+result.intervals.merge(result.machines[["machine_id", "machine_name"]], on="machine_id").drop(columns="machine_id")
 
 # %% [markdown]
 # ## CalTRACK sufficiency over the baseline period

@@ -157,10 +157,11 @@ for item in report.machines:  # per machine: heading, KPI table, figure, anomali
 #
 # **Demand charge** = the billing month's peak 15-minute demand × the demand-charge rate (the highest rate
 # among the tariffs valid on the peak's date). It is billed only for whole local calendar months; a machine's
-# share is its own demand in the factory's peak interval.
+# share is its own demand in the factory's peak interval. A tariff whose demand charge is not set has none.
 #
 # **Carbon** = electricity kWh × the grid factor of the factory's region valid on each local date, plus gas m³
-# × the gas factor per m³; steam adds nothing (its gas is counted).
+# × the gas factor per m³; steam adds nothing (its gas is counted). The region is the factory's own setting,
+# else the one its location or time zone names; the table of emission factors below says which.
 #
 # **Baseline and EnPI.** The baseline of a machine and energy type is fitted on the baseline year (12 months)
 # on normal-operation hours only, with production, outdoor temperature, the operating schedule and the time of

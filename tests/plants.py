@@ -121,7 +121,7 @@ def forecast_frames(origin_hour: int, first_hour: int, hours: int, kw: float) ->
     origin = START + pd.Timedelta(hours=origin_hour)
     times = [START + pd.Timedelta(hours=first_hour + i) for i in range(hours)]
     rows = pd.DataFrame({
-        "machine_id": PRESS_ID, "model_type": "Other", "model_version": "test", "horizon": "medium",
+        "machine_id": PRESS_ID, "model_type": "Other", "model_version": 1, "horizon": "medium",
         "forecasted_at": origin, "forecast_time": times, "predicted_power_kw": kw, "lower_bound_kw": kw - 1,
         "upper_bound_kw": kw + 1, "confidence_level": 0.9, "training_samples": 100, "rmse": 1.0, "mape": 5.0,
         "r2": 0.8, "metadata": '{"model_name": "gradient_boosting"}',

@@ -2,7 +2,8 @@
 
     enms demo --days 400 --seed 7 --resolution 1min --out data/enms.duckdb
     enms db init --url env
-    enms db copy --source data/enms.duckdb --target env
+    enms db copy --source data/enms.duckdb --target env            (into an empty database)
+    enms db copy --source data/enms.duckdb --target env --attach   (time series into an EnMS's machines)
     enms extract --warehouse duckdb:data/enms.duckdb --out products/extract
     enms report --factory demo-manufacturing-plant --period 2025-10 [--period-end …] [--env pg]
     enms info --warehouse duckdb:data/enms.duckdb
@@ -15,10 +16,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import duckdb
 import pandas as pd
+import psycopg
+from psycopg import errors
 
-from enms.io import UnknownNameError, WarehouseError, connect
+from enms.io import DATABASE_URL_VARIABLE, UnknownNameError, Warehouse, WarehouseError, connect
 
 
 def _demo_target(args: argparse.Namespace) -> tuple[Path | None, dict[str, object]]:
@@ -73,9 +78,29 @@ def _db_copy(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with connect(args.source, read_only=True) as source, connect(args.target) as target:
         source.require_schema()
+        if args.attach:
+            _attach(source, target, started)
+            return
         print(f"copying {source.url} into PostgreSQL with COPY, in one transaction")
         counts = source.copy_to(target, replace=args.replace)
     print(f"copied {sum(counts.values()):,} rows in {time.perf_counter() - started:.1f} s")
+
+
+def _attach(source: Warehouse, target: Warehouse, started: float) -> None:
+    """`db copy --attach`: the demo's time series into the EnMS's machines of the same names, and what was
+    skipped."""
+    from enms.io.copy import names_of
+
+    print(f"attaching the time series of {source.url} to the EnMS's machines by factory and machine name "
+          "(COPY, one transaction)")
+    done = source.attach_to(target)
+    rows = {key: sum(r[key] for r in done.rows.values()) for key in ("added", "present", "skipped")}
+    print(f"matched {len(done.matched)} machines: {names_of(done.matched)}")
+    print(f"not in the EnMS, not copied: {names_of(done.unmatched)}")
+    print(f"the EnMS's machines the demo lacks (no rows added): {names_of(done.without_data)}")
+    print(f"attached {rows['added']:,} rows ({rows['present']:,} already there, {rows['skipped']:,} of unmatched "
+          f"machines skipped) in {time.perf_counter() - started:.1f} s; the EnMS's factories, machines, "
+          "energy sources, tariffs and carbon factors are untouched")
 
 
 def _extract(args: argparse.Namespace) -> None:
@@ -123,7 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     copy = db.add_parser("copy", help="copy a DuckDB warehouse (the demo plant) into PostgreSQL")
     copy.add_argument("--source", default="duckdb:data/enms.duckdb")
     copy.add_argument("--target", default="env", help="PostgreSQL URL; 'env' reads ENMS_DATABASE_URL")
-    copy.add_argument("--replace", action="store_true", help="empty the copied tables first")
+    mode = copy.add_mutually_exclusive_group()
+    mode.add_argument("--replace", action="store_true",
+                      help="delete what an earlier copy created first (refuses rows it did not create)")
+    mode.add_argument("--attach", action="store_true",
+                      help="copy only the time series and truth tables into an EnMS that has the factories and "
+                           "machines, matched by name; never deletes or changes its rows")
     copy.set_defaults(run=_db_copy)
 
     ex = commands.add_parser("extract", help="write the extract step's frames as parquet")
@@ -148,14 +178,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What to do about a database error, by class (the first that matches).
+_HINTS: tuple[tuple[type[Exception], str], ...] = (
+    (errors.UndefinedTable, "a table or view is missing: run `enms db init` on this database, or check that the "
+                            "URL's user and search_path see the schema holding the EnMS tables"),
+    (errors.UndefinedColumn, "the table lacks a column this version uses: run `enms db init` or check the EnMS's "
+                             "schema version"),
+    (errors.ForeignKeyViolation, "other rows reference these: to load the demo plant into an EnMS use "
+                                 "`enms db copy --attach`, otherwise copy into an empty database"),
+    (errors.UniqueViolation, "the rows exist already: use `enms db copy --attach` (skips rows present) or an "
+                             "empty database"),
+    (errors.InsufficientPrivilege, "grant the URL's user the rights on this table (and CREATE on the schema for "
+                                   "`enms db init`)"),
+    (psycopg.DataError, "a value does not fit the column's type"),
+    (psycopg.IntegrityError, "a constraint of the EnMS schema refused the rows"),
+    (psycopg.OperationalError, "check that the server runs and that the host, port, database and password in the "
+                               "URL (ENMS_DATABASE_URL) are right"),
+    (duckdb.IOException, "the DuckDB file may be open in another process, or not be a DuckDB file"),
+    (duckdb.CatalogException, "the DuckDB file lacks a table: rebuild it with `enms demo --force`"),
+)
+
+
+def database_error(error: Exception) -> str:
+    """One line for a psycopg or DuckDB error: what failed, on which table and constraint, what to do."""
+    hint = next((text for kind, text in _HINTS if isinstance(error, kind)), "")
+    if isinstance(error, psycopg.Error):
+        diag = error.diag
+        table = ".".join(part for part in (diag.schema_name, diag.table_name) if part)
+        where = ", ".join(f"{key} {value}" for key, value in
+                          (("table", table), ("constraint", diag.constraint_name), ("column", diag.column_name))
+                          if value)
+        if not where and diag.context:  # COPY names its table and line only there
+            where = diag.context.splitlines()[0][:160]
+        what = f"PostgreSQL: {diag.message_primary or error}" + (f" ({where})" if where else "")
+    else:
+        what = f"DuckDB: {error}"
+    return f"{what}: {hint}" if hint else what
+
+
+def _one_line(message: str, args: argparse.Namespace) -> str:
+    """The message on one line, with any password of a URL given (options or ENMS_DATABASE_URL) masked."""
+    urls = [value for value in vars(args).values() if isinstance(value, str)]
+    urls.append(os.environ.get(DATABASE_URL_VARIABLE, ""))
+    for url in urls:
+        try:
+            password = urlsplit(url.strip()).password
+        except ValueError:  # not a URL
+            continue
+        if password:
+            message = message.replace(password, "***")
+    return " ".join(message.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = " ".join(filter(None, (args.command, getattr(args, "db_command", None))))
     try:
         args.run(args)
     except (WarehouseError, UnknownNameError, ValueError, FileNotFoundError) as error:
-        print(f"enms {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        message = str(error)
+        cause = error.__cause__  # a driver error the warehouse wrapped (a server that does not answer): add its hint
+        hint = next((text for kind, text in _HINTS if isinstance(cause, kind)), "")
+        message += f": {hint}" if hint else ""
+    except (psycopg.Error, duckdb.Error) as error:
+        message = database_error(error)
+    else:
+        return 0
+    print(f"enms {command}: error: {_one_line(message, args)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

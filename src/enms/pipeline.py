@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -20,6 +20,7 @@ from ploomber.spec import DAGSpec
 from enms.environments import ROOT, settings
 
 PACKAGE = Path(__file__).resolve().parent
+_FACTORY = "[[factory]]"
 
 
 # ------------------------------------------------------------------------------------------------ fingerprints
@@ -81,20 +82,53 @@ def code_fingerprint(notebook: Path, package: Path = PACKAGE) -> str:
 
 # ------------------------------------------------------------------------------------------------ the DAG
 def make(env: str = "demo") -> DAG:
-    """The pipeline DAG of environment ``env`` (demo, pg or test), serial (DuckDB has one writer per file)."""
-    return dag_from_settings(settings(env))
+    """The pipeline DAG of environment ``env`` (demo, pg or test), serial (DuckDB has one writer per file). Reads
+    the warehouse once, briefly, for its factories (one report each) and the state of its data."""
+    values = settings(env)
+    factories, state = warehouse_outline(values)
+    return dag_from_settings({**values, "data_state": state}, factories)
 
 
-def dag_from_settings(values: Mapping) -> DAG:
-    """The pipeline DAG for already merged settings (see :func:`settings`), with the code fingerprints added."""
+def warehouse_outline(values: Mapping) -> tuple[list[str], str]:
+    """The names of the factories the run covers (the ``factories`` / ``machines`` settings applied) and a short
+    statement of what the warehouse holds (readings' range, counts of factories and machines): a new reading
+    changes it, so the extract reruns."""
+    from enms.io import connect
+    from enms.io.extract import parse_names, select_machines
+
+    with connect(values["warehouse"], read_only=True) as warehouse:
+        warehouse.require_schema()
+        machines = warehouse.read_machines()
+        first, end = warehouse.data_range()
+    selected = select_machines(machines, parse_names(values["machines"]), parse_names(values["factories"]))
+    state = (f"readings {first.isoformat()} .. {end.isoformat()}, {machines['factory_id'].nunique()} factories, "
+             f"{len(machines)} machines")
+    return sorted(selected["factory_name"].unique()), state
+
+
+def dag_from_settings(values: Mapping, factories: list[str]) -> DAG:
+    """The pipeline DAG for merged settings (see :func:`enms.environments.settings`) and the factories to report
+    on, with the code fingerprints added and the report template expanded per factory."""
+    from enms.report import slug
+
     spec = yaml.safe_load((ROOT / "pipeline.yaml").read_text(encoding="utf-8"))
     values = {key: copy.deepcopy(value) for key, value in values.items() if key != "demo"}  # demo: enms demo's
+    values.setdefault("data_state", "")
     values["code_version"] = {  # per notebook: the report tasks share theirs
         Path(task["source"]).stem: code_fingerprint(ROOT / task["source"]) for task in spec["tasks"]
     }
+    spec["tasks"] = [expanded for task in spec["tasks"] for expanded in _per_factory(task, map(slug, factories))]
     dag = DAGSpec(spec, env=values, parent_path=str(ROOT)).to_dag()
     dag.executor = Serial(build_in_subprocess=False)
     return dag
+
+
+def _per_factory(task: dict, slugs: Iterable[str]) -> list[dict]:
+    """A task as it is, or, when its name holds ``[[factory]]``, one copy per factory slug."""
+    if _FACTORY not in task["name"]:
+        return [task]
+    text = yaml.safe_dump(task)
+    return [yaml.safe_load(text.replace(_FACTORY, factory_slug)) for factory_slug in slugs]
 
 
 # ------------------------------------------------------------------------------------------------ one report

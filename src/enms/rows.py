@@ -345,6 +345,11 @@ def _chosen_series(forecasts: pd.DataFrame, energy_types: Sequence[str]) -> pd.D
     return f
 
 
+FORECAST_MODEL_VERSION = 1
+"""energy_forecasts.model_version (INTEGER, the EnMS's default 1): the layout of our forecast rows; it changes only
+when what a row means changes. The software version is in metadata.model_version."""
+
+
 def forecast_rows(
     forecasts: pd.DataFrame,
     metrics: pd.DataFrame,
@@ -362,6 +367,8 @@ def forecast_rows(
     every machine has it, and it is what demand and cost are managed on); every series and model is kept in
     the vintage table (:func:`vintage_rows`). One row per forecast hour of the 168-h forecast; horizon from
     the lead time (1-4 h short, 5-24 h medium, 25-168 h long); predicted_power_kw = predicted kWh / 1 h.
+    ``model_version`` (our version string, e.g. ``enms-0.1.0``) goes to metadata.model_version: the EnMS's column is
+    INTEGER (12-forecast-predictions.sql), which gets :data:`FORECAST_MODEL_VERSION`.
     rmse / mape / r2 are the chosen model's backtest figures of the matching kind (day-ahead for short and
     medium, week-ahead for long) in kW; a value outside its DECIMAL is NULL with the reason in metadata
     (predicted_power_kw, NOT NULL, is clipped instead).
@@ -393,11 +400,12 @@ def forecast_rows(
             "backtest": {k: _backtest_meta(met.get((r.machine_id, r.energy_type, r.model_name, k)))
                          for k in ("day_ahead", "week_ahead")},
             "interval": "empirical quantiles of out-of-sample backtest residuals by lead bucket and planned state",
+            "model_version": str(model_version),
         }
         rows.append({
             "machine_id": r.machine_id,
             "model_type": MODEL_TYPES.get(r.model_name, "Other"),
-            "model_version": str(model_version)[:50],
+            "model_version": FORECAST_MODEL_VERSION,
             "horizon": horizon,
             "forecasted_at": r.origin,
             "forecast_time": r.bucket,

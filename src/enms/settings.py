@@ -27,3 +27,8 @@ CONFIDENCE = 0.90
 
 # Anomaly detection targets on the demo plant's injected faults (event level)
 DETECTION_TARGETS = {"target_recall": 0.9, "precision": 0.8, "false_alarms_per_machine_month": 1.0}
+
+# Reading interval
+INTERVAL_TOLERANCE = 0.05
+"""Relative difference above which the reading interval measured from the data (quality step) replaces the
+machine's declared ``data_interval_seconds`` for completeness (declared 10 s, data every 60 s: 60 s is used)."""

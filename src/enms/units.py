@@ -16,12 +16,13 @@ NATIVE_UNITS: dict[str, tuple[str, float]] = {
 }
 """Energy type → (native unit, kWh per native unit)."""
 
-LEGACY_ENERGY_TYPES = {"energy": "electricity"}
-"""Older EnMS rows spell electricity ``'energy'``."""
+LEGACY_ENERGY_TYPES = {"energy": "electricity", "electrical": "electricity"}
+"""Other spellings of electricity in EnMS rows: older rows say ``'energy'``, and ``'electrical'`` is the default
+of ``energy_readings.energy_type`` in the EnMS schema (02-schema.sql)."""
 ELECTRIC_TYPES = frozenset({"electricity", *LEGACY_ENERGY_TYPES})
 """Energy types whose power is electric (so comparable with ``rated_power_kw``)."""
 
 
 def canonical_energy_types(values: pd.Series) -> pd.Series:
-    """Energy type names with the legacy spellings replaced (``'energy'`` → ``'electricity'``)."""
+    """Energy type names with the legacy spellings replaced (``'energy'``, ``'electrical'`` → ``'electricity'``)."""
     return values.replace(LEGACY_ENERGY_TYPES)

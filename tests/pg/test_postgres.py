@@ -123,3 +123,18 @@ def test_forecast_publishing_keeps_the_newest_and_every_vintage(pg_url):
     with connect(pg_url) as pg:
         pg.load(tiny_plant(), **QUIET)
         check_forecast_publishing(pg)
+
+
+def test_baselines_read_back_from_parquet_publish(pg_url, tmp_path):
+    """What a run leaves: parquet gives TEXT[] back as a numpy array and numbers as numpy scalars (before:
+    ``cannot adapt type 'ndarray'``, and nothing was published)."""
+    path = tmp_path / "energy_baselines_rows.parquet"
+    pd.DataFrame([baseline_row("a", active=True)]).to_parquet(path)
+    rows = pd.read_parquet(path)
+    assert type(rows["feature_names"].iloc[0]).__name__ == "ndarray"
+    with connect(pg_url) as pg:
+        pg.load([*tiny_plant(), ("energy_sources", tiny_sources())], **QUIET)
+        assert pg.publish_baselines(rows) == {"inserted": 1, "unchanged": 0}
+        stored = pg.query("SELECT feature_names, training_samples FROM energy_baselines")
+    assert list(stored.at[0, "feature_names"]) == ["production", "outdoor_temp_c"]
+    assert stored.at[0, "training_samples"] == 8000

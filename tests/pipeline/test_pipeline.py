@@ -18,7 +18,7 @@ from ploomber.constants import TaskStatus
 from enms.cli import main as enms_main
 from enms.environments import settings
 from enms.io import connect, load_frames
-from enms.pipeline import dag_from_settings, make
+from enms.pipeline import dag_from_settings, warehouse_outline
 from enms.rows import plan_write_back
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +29,8 @@ pytestmark = pytest.mark.pipeline
 
 
 @pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    """The test plant (if absent) and an up-to-date build of the pipeline on it."""
-    assert enms_main(["demo", "--env", "test"]) == 0
-    make("test").build()
+def built(test_products) -> None:
+    """Every test here reads the products of an up-to-date build (see tests/conftest.py)."""
 
 
 def outdated(**overrides) -> set[str]:
@@ -41,7 +39,8 @@ def outdated(**overrides) -> set[str]:
     values = settings("test")
     for section, changes in overrides.items():
         values[section] = {**values[section], **changes}
-    dag = dag_from_settings(values)
+    factories, state = warehouse_outline(values)
+    dag = dag_from_settings({**values, "data_state": state}, factories)
     dag.render()
     return {name for name in dag if dag[name].exec_status != TaskStatus.Skipped}
 
@@ -189,3 +188,16 @@ def test_enms_report_renders_any_month_from_the_products_and_refuses_a_bad_perio
     assert enms_main(["report", "--factory", "demo-manufacturing-plant", "--period", "2026-13", "--env", "test"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("enms report: error:") and "period_start" in error and "Traceback" not in error
+
+
+def test_a_new_reading_in_the_warehouse_reruns_the_extract(tmp_path):
+    copy = tmp_path / "plant.duckdb"
+    copy.write_bytes(TEST_DB.read_bytes())
+    values = {**settings("test"), "warehouse": f"duckdb:{copy}"}
+    factories, before = warehouse_outline(values)
+    assert factories == ["Demo Manufacturing Plant", "European Production Facility"]
+    with connect(f"duckdb:{copy}") as warehouse:
+        warehouse.execute("INSERT INTO energy_readings (time, machine_id, power_kw, energy_kwh, energy_type) "
+                          "SELECT max(time) + INTERVAL 15 MINUTE, machine_id, 1.0, 0.25, 'electricity' "
+                          "FROM energy_readings GROUP BY machine_id LIMIT 1")
+    assert warehouse_outline(values)[1] != before

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from enms.environments import ROOT, previous_month, settings
-from enms.pipeline import PACKAGE, code_fingerprint, imported_files, make
+from enms.pipeline import PACKAGE, code_fingerprint, dag_from_settings, imported_files
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -41,11 +41,24 @@ def test_an_unknown_environment_is_refused():
         settings("prod")
 
 
+FACTORIES = ["Demo Manufacturing Plant", "European Production Facility"]
+
+
 def test_every_step_gets_the_fingerprint_of_its_own_notebook():
-    dag = make("test")
+    dag = dag_from_settings(settings("test"), FACTORIES)
     for name in dag:
         notebook = Path(str(dag[name].source.loc))
         assert dag[name].params["code_version"] == code_fingerprint(notebook), name
+
+
+def test_each_factory_of_the_warehouse_gets_its_own_report_task():
+    dag = dag_from_settings(settings("demo"), ["Alpha Works", "Werk Süd"])
+    reports = sorted(name for name in dag if name.startswith("report-"))
+    assert reports == ["report-alpha-works", "report-werk-sud"]
+    task = dag["report-werk-sud"]
+    assert task.params["factory"] == "werk-sud"
+    assert str(task.product["html"]) == str(ROOT / "reports" / "werk-sud-2026-10.html")
+    assert set(task.upstream) == {"extract", "quality", "baselines", "anomalies", "forecasts", "kpis"}
 
 
 def test_editing_a_figure_changes_only_the_fingerprints_of_the_notebooks_that_draw_it(tmp_path):

@@ -13,8 +13,9 @@ from forecast_frames import final_forecasts
 
 from enms import anomalies as an
 from enms import baselines as bl
-from enms.io.schema import ENUMS
+from enms.io.schema import DECIMALS, ENUMS
 from enms.rows import (
+    FORECAST_MODEL_VERSION,
     VINTAGE_COLUMNS,
     VINTAGE_KEY,
     anomaly_rows,
@@ -203,12 +204,24 @@ def test_forecast_rows_respect_decimal_limits_enum_and_one_energy_type_per_machi
     assert rows.loc[rows["horizon"] == "long", "r2"].isna().all()
     assert (rows.loc[rows["horizon"] != "long", "r2"] == 0.8765).all()
     assert (rows["confidence_level"] == 0.9).all()
-    assert (rows["rmse"] == 1.234568).all()
+    assert (rows["rmse"] == 1.235).all()  # DECIMAL(10,3), as 12-forecast-predictions.sql has it
     # horizon from the lead time
     lead = (rows["forecast_time"] - rows["forecasted_at"]) / pd.Timedelta(hours=1) + 1
     assert (rows.loc[lead <= 4, "horizon"] == "short").all()
     assert (rows.loc[(lead > 4) & (lead <= 24), "horizon"] == "medium").all()
     assert (rows.loc[lead > 24, "horizon"] == "long").all()
+
+
+def test_forecast_rows_carry_the_enms_integer_model_version_and_our_version_in_metadata() -> None:
+    """energy_forecasts.model_version is INTEGER DEFAULT 1 in the EnMS (we wrote 'enms-0.1.0' into it)."""
+    f, metrics = final_forecasts()
+    rows = forecast_rows(f, metrics, model_version="enms-0.1.0")
+    assert rows["model_version"].tolist() == [FORECAST_MODEL_VERSION] * len(rows)
+    assert FORECAST_MODEL_VERSION == 1
+    assert {json.loads(m)["model_version"] for m in rows["metadata"]} == {"enms-0.1.0"}
+    # what the EnMS's DECIMALs hold: confidence_level (5,2), rmse (10,3)
+    assert DECIMALS["energy_forecasts"]["confidence_level"] == (5, 2)
+    assert DECIMALS["energy_forecasts"]["rmse"] == (10, 3)
 
 
 def test_forecast_rows_refuse_two_models_for_one_machine() -> None:

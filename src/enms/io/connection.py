@@ -152,19 +152,38 @@ class Connection:
         return f"date_bin(INTERVAL '{width}', {column}, {_PG_ORIGIN})"
 
     def relation_exists(self, name: str) -> bool:
+        """Whether a table, view or materialized view of that name exists (``schema.name``, default public/main).
+
+        PostgreSQL: pg_class, because information_schema.tables does not list materialized views (the EnMS's
+        continuous aggregates without TimescaleDB are often those).
+        """
         schema, _, table = name.rpartition(".")
-        frame = self.query(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
-            [schema or ("main" if self.dialect == "duckdb" else "public"), table],
-        )
+        if self.dialect == "duckdb":
+            frame = self.query(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+                [schema or "main", table])
+        else:
+            frame = self.query(
+                "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+                [schema or "public", table])
         return not frame.empty
 
     def columns_of(self, name: str) -> list[str]:
+        """Column names of a table, view or materialized view, in order (pg_attribute on PostgreSQL, which,
+        unlike information_schema.columns, lists a materialized view's)."""
         schema, _, table = name.rpartition(".")
-        frame = self.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            [schema or ("main" if self.dialect == "duckdb" else "public"), table],
-        )
+        if self.dialect == "duckdb":
+            frame = self.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "ORDER BY ordinal_position", [schema or "main", table])
+        else:
+            frame = self.query(
+                "SELECT a.attname AS column_name FROM pg_catalog.pg_attribute a "
+                "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum", [schema or "public", table])
         return frame["column_name"].tolist()
 
     def _count(self, table: str) -> int:

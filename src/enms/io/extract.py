@@ -10,7 +10,8 @@ from enms.frames import parse_metadata
 from enms.io.connection import UnknownNameError
 from enms.io.products import save_frames
 from enms.io.warehouse import Warehouse, connect
-from enms.localtime import baseline_end_utc, parse_utc
+from enms.localtime import HOUR, baseline_end_utc, parse_utc
+from enms.units import canonical_energy_types
 
 
 def parse_names(text: str | list[str] | None) -> list[str] | None:
@@ -46,9 +47,15 @@ def _require_known(asked: list[str], known: pd.Series, kind: str) -> None:
 
 def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = None,
                     stop: str | None = None) -> dict[str, pd.Timestamp]:
-    """The extract window [start, end) in UTC (default: all data) and its baseline period (first 12 months)."""
+    """The extract window [start, end) in UTC (default: all data) and its baseline period (first 12 months).
+
+    Both bounds land on whole UTC hours, whatever the reading interval: the start is floored and the end ceiled
+    to the hour (data ending at the last reading + its interval, 12:35:00, give an end of 13:00, and the last
+    hour is an incomplete hour the quality step reports as such). User-given bounds are rounded the same way.
+    """
     window_start = max(first, parse_utc(start)) if start else first
     window_end = min(end, parse_utc(stop)) if stop else end
+    window_start, window_end = window_start.floor(HOUR), window_end.ceil(HOUR)
     if window_end <= window_start:
         raise ValueError(f"empty window: start {window_start} is not before end {window_end}")
     baseline_end = baseline_end_utc(window_start, window_end)
@@ -65,7 +72,7 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
     window = analysis_window(*warehouse.data_range(), start, end)
     ids = selected["machine_id"].tolist()
     span = (window["start"], window["end"])
-    energy_hourly = warehouse.read_energy("1 hour", *span, ids)
+    energy_hourly = _canonical(warehouse.read_energy("1 hour", *span, ids))
     selected["energy_types"] = _energy_types(selected, energy_hourly)
     frames = {
         "factories": warehouse.read_factories(),
@@ -75,7 +82,7 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
         "carbon_factors": warehouse.read_carbon_factors(),
         "machine_status": warehouse.read_machine_status().query("machine_id in @ids").reset_index(drop=True),
         "energy_hourly": energy_hourly,
-        "energy_15min": warehouse.read_energy("15 minutes", *span, ids),
+        "energy_15min": _canonical(warehouse.read_energy("15 minutes", *span, ids)),
         "production_hourly": warehouse.read_production_hourly(*span, ids),
         "environment_hourly": warehouse.read_environment_hourly(*span, ids),
         "mode_hourly": warehouse.read_mode_hourly(*span, ids),
@@ -87,6 +94,12 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
     return frames
 
 
+def _canonical(energy: pd.DataFrame) -> pd.DataFrame:
+    """Energy rows with the EnMS's other spellings of electricity ('energy', 'electrical') read as electricity
+    (the SQL read paths map them too; this keeps every step's input canonical whatever the view returns)."""
+    return energy.assign(energy_type=canonical_energy_types(energy["energy_type"]))
+
+
 def _energy_types(machines: pd.DataFrame, energy_hourly: pd.DataFrame) -> pd.Series:
     """Energy types per machine: declared in its metadata (the demo plant), else those seen in the data."""
     seen = energy_hourly.groupby("machine_id")["energy_type"].unique()
@@ -94,7 +107,7 @@ def _energy_types(machines: pd.DataFrame, energy_hourly: pd.DataFrame) -> pd.Ser
     def types_of(row: pd.Series) -> list[str]:
         declared = parse_metadata(row["metadata"]).get("energy_types")
         if declared:
-            return sorted(declared)
+            return sorted(set(canonical_energy_types(pd.Series(list(declared), dtype=object))))
         found = seen.get(row["machine_id"])
         return sorted(found) if found is not None else ["electricity"]
 

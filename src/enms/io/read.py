@@ -11,7 +11,7 @@ import json as _json
 import pandas as pd
 
 from enms.io.connection import Connection, WarehouseError, _redact
-from enms.io.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql
+from enms.io.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql, energy_type_sql
 
 
 class Reader(Connection):
@@ -118,30 +118,36 @@ class Reader(Connection):
 
     def _read_energy_without_type(self, view: str, columns: str, window: str, width: str,
                                   start: pd.Timestamp, end: pd.Timestamp, machine_ids: list[str]) -> pd.DataFrame:
+        kind, aliases = energy_type_sql()
         types = self._read_window(
-            "SELECT machine_id::VARCHAR AS machine_id, "
-            "count(DISTINCT CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END) AS n, "
-            "min(CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END) AS energy_type "
+            f"SELECT machine_id::VARCHAR AS machine_id, count(DISTINCT {kind}) AS n, min({kind}) AS energy_type "
             "FROM energy_readings WHERE time >= %s AND time < %s AND machine_id::VARCHAR IN ({ids}) "
-            "GROUP BY 1", start, end, machine_ids,
+            "GROUP BY 1", start, end, machine_ids, first=[*aliases, *aliases],
         )
         single = types[types["n"] == 1]
         several = types.loc[types["n"] > 1, "machine_id"].tolist()
         parts = []
         for energy_type, group in single.groupby("energy_type"):
-            typed_columns = columns.replace("energy_type", f"'{energy_type}' AS energy_type")
+            # The view has no energy type: the machine's one type is a bound value, never formatted in.
+            typed_columns = columns.replace("energy_type", "CAST(%s AS VARCHAR) AS energy_type")
             parts.append(self._read_window(f"SELECT {typed_columns} FROM {view} WHERE {window}",
-                                           start, end, group["machine_id"].tolist()))
+                                           start, end, group["machine_id"].tolist(), first=[energy_type]))
         if several:
             raw = energy_aggregate_sql(self.bucket(width), width, where="time >= %s AND time < %s "
-                                       "AND machine_id::VARCHAR IN ({ids})")
-            parts.append(self._read_window(f"SELECT {columns} FROM ({raw}) AS raw", start, end, several))
+                                       "AND machine_id::VARCHAR IN ({ids})", bound=True)
+            parts.append(self._read_window(f"SELECT {columns} FROM ({raw}) AS raw", start, end, several,
+                                           first=aliases))
+        if not parts:
+            return pd.DataFrame(columns=["bucket", "machine_id", "energy_type", "avg_power_kw", "min_power_kw",
+                                         "max_power_kw", "total_energy_kwh", "total_readings"])
         return pd.concat(parts, ignore_index=True)
 
     def _read_window(self, statement: str, start: pd.Timestamp, end: pd.Timestamp,
-                     machine_ids: list[str]) -> pd.DataFrame:
+                     machine_ids: list[str], first: list[object] = ()) -> pd.DataFrame:
+        """Run ``statement`` with ``first`` (parameters that come before the window), start, end and the ids."""
         ids = ", ".join(["%s"] * len(machine_ids)) or "NULL"
-        return self.query(statement.format(ids=ids), [start.to_pydatetime(), end.to_pydatetime(), *machine_ids])
+        return self.query(statement.format(ids=ids),
+                          [*first, start.to_pydatetime(), end.to_pydatetime(), *machine_ids])
 
     def read_production_hourly(self, start: pd.Timestamp, end: pd.Timestamp,
                                machine_ids: list[str]) -> pd.DataFrame:
@@ -195,10 +201,10 @@ class Reader(Connection):
             "SELECT f.name || ' (' || f.timezone || ')' AS what, count(*) AS n FROM machines m "
             "JOIN factories f ON f.id = m.factory_id GROUP BY 1 ORDER BY 1")
         rows += [(f"machines in {r.what}", int(r.n)) for r in per_factory.itertuples()]
+        kind, aliases = energy_type_sql()
         types = self.query(
-            "SELECT m.name AS what, count(DISTINCT CASE WHEN r.energy_type = 'energy' THEN 'electricity' "
-            "ELSE r.energy_type END) AS n FROM energy_readings r "
-            "JOIN machines m ON m.id = r.machine_id GROUP BY 1 ORDER BY 1")
+            f"SELECT m.name AS what, count(DISTINCT {kind}) AS n FROM energy_readings "
+            "JOIN machines m ON m.id = energy_readings.machine_id GROUP BY 1 ORDER BY 1", aliases)
         rows += [(f"energy types of {r.what}", int(r.n)) for r in types.itertuples()]
         modes = self.query(
             f"SELECT sum(n_maintenance) AS maintenance, sum(n_fault) AS fault, sum(n_offline) AS offline "

@@ -3,19 +3,28 @@
 Table and column names are a contract with the EnMS database: a live EnMS must be readable and writable
 without a migration. Our own tables live in the schema ``enms_analytics`` so they cannot clash.
 Aggregates are plain views here (DuckDB computes them fast; on PostgreSQL without TimescaleDB a view
-keeps them exact). Unlike the EnMS's continuous aggregates they group by ``energy_type`` as well, so a
-boiler's electricity, gas and steam are never summed.
+keeps them exact), with the columns and NUMERIC types of the EnMS's continuous aggregates. Unlike those they
+group by ``energy_type`` as well, so a boiler's electricity, gas and steam are never summed.
+
+Either set-up order works: ``enms db init`` then the EnMS's scripts, or the EnMS first, then ``enms db init``,
+which then only adds the schema ``enms_analytics`` (tests/enms/ checks both).
 """
 
 from __future__ import annotations
 
 import re
 
+from enms.units import LEGACY_ENERGY_TYPES
+
 OWN_SCHEMA = "enms_analytics"
+
+ELECTRICITY_ALIASES: tuple[str, ...] = tuple(sorted(LEGACY_ENERGY_TYPES))
+"""Names the EnMS's readings give electricity besides 'electricity' ('energy', 'electrical': its default)."""
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "machine_type": (
-        "compressor", "hvac", "motor", "pump", "injection_molding", "conveyor", "boiler", "other",
+        # 'boiler' last: the EnMS adds it to its original enum (02-schema.sql) with ALTER TYPE … ADD VALUE.
+        "compressor", "hvac", "motor", "pump", "injection_molding", "conveyor", "other", "boiler",
     ),
     "operating_mode": ("idle", "running", "maintenance", "fault", "offline"),
     "alert_level": ("normal", "warning", "critical"),
@@ -31,23 +40,25 @@ TIME_SERIES_KEYS: dict[str, tuple[str, ...]] = {
     "environmental_data": ("machine_id", "time"),
 }
 
-# {uuid_default}, {json}, {now}, {bigserial} and {unique_time_series} are filled per dialect and table.
+# {uuid_default}, {json}, {empty_json}, {now}, {bigserial}, {on_delete_*} and {unique_time_series} are filled per
+# dialect and table (DuckDB has no ON DELETE actions: there the clause is left out). Columns, types, defaults and
+# NOT NULLs are the EnMS's (database/init/02-schema.sql, 07-, 12-, 14-), columns its migrations add come last.
 TABLES: dict[str, str] = {
     "factories": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
         name VARCHAR(255) NOT NULL UNIQUE,
         location VARCHAR(255),
         address TEXT,
-        timezone VARCHAR(50) NOT NULL DEFAULT 'UTC',
+        timezone VARCHAR(50) DEFAULT 'UTC',
         contact_email VARCHAR(255),
         contact_phone VARCHAR(50),
-        created_at TIMESTAMPTZ DEFAULT {now},
-        updated_at TIMESTAMPTZ DEFAULT {now},
+        created_at TIMESTAMPTZ NOT NULL DEFAULT {now},
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT {now},
         is_active BOOLEAN DEFAULT TRUE,
-        metadata {json}""",
+        metadata {json} DEFAULT {empty_json}""",
     "machines": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
-        factory_id UUID NOT NULL REFERENCES factories(id),
+        factory_id UUID NOT NULL REFERENCES factories(id){on_delete_cascade},
         name VARCHAR(255) NOT NULL,
         description TEXT,
         type machine_type NOT NULL,
@@ -58,138 +69,155 @@ TABLES: dict[str, str] = {
         rated_power_kw DECIMAL(10,2) NOT NULL,
         rated_voltage_v DECIMAL(10,2),
         rated_current_a DECIMAL(10,2),
-        rated_frequency_hz DECIMAL(5,2),
+        rated_frequency_hz DECIMAL(5,2) DEFAULT 50.0,
         location_in_factory VARCHAR(255),
-        data_interval_seconds INTEGER DEFAULT 1,
+        data_interval_seconds INTEGER NOT NULL DEFAULT 10,
         mqtt_topic VARCHAR(255),
         is_active BOOLEAN DEFAULT TRUE,
         is_critical BOOLEAN DEFAULT FALSE,
-        created_at TIMESTAMPTZ DEFAULT {now},
-        updated_at TIMESTAMPTZ DEFAULT {now},
-        metadata {json},
+        created_at TIMESTAMPTZ NOT NULL DEFAULT {now},
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT {now},
+        metadata {json} DEFAULT {empty_json},
         UNIQUE (factory_id, name)""",
     "energy_sources": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
         name VARCHAR(50) NOT NULL UNIQUE,
         unit VARCHAR(20) NOT NULL,
         cost_per_unit DECIMAL(10,4),
-        carbon_factor DECIMAL(10,4),
-        is_active BOOLEAN DEFAULT TRUE""",
+        carbon_factor DECIMAL(10,6),
+        description TEXT,
+        is_active BOOLEAN DEFAULT TRUE,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        updated_at TIMESTAMPTZ DEFAULT {now}""",
     "energy_tariffs": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
-        factory_id UUID REFERENCES factories(id),
-        name VARCHAR(100) NOT NULL,
-        rate_per_kwh DECIMAL(10,4) NOT NULL,
+        factory_id UUID NOT NULL REFERENCES factories(id){on_delete_cascade},
+        name VARCHAR(255) NOT NULL,
+        description TEXT,
+        rate_per_kwh DECIMAL(10,6) NOT NULL,
         currency VARCHAR(3) DEFAULT 'USD',
         is_time_of_use BOOLEAN DEFAULT FALSE,
         start_hour INTEGER,
         end_hour INTEGER,
         applicable_days INTEGER[],
-        demand_charge_per_kw DECIMAL(10,4),
+        demand_charge_per_kw DECIMAL(10,6),
         valid_from DATE NOT NULL,
         valid_to DATE,
-        is_active BOOLEAN DEFAULT TRUE""",
+        is_active BOOLEAN DEFAULT TRUE,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        metadata {json} DEFAULT {empty_json}""",
     "carbon_factors": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
-        region VARCHAR(100) NOT NULL,
-        grid_name VARCHAR(100),
+        region VARCHAR(255) NOT NULL,
+        grid_name VARCHAR(255),
         emission_factor_kg_co2_per_kwh DECIMAL(10,6) NOT NULL,
         source VARCHAR(255),
         valid_from DATE NOT NULL,
         valid_to DATE,
-        is_active BOOLEAN DEFAULT TRUE""",
+        is_active BOOLEAN DEFAULT TRUE,
+        created_at TIMESTAMPTZ DEFAULT {now},
+        metadata {json} DEFAULT {empty_json}""",
     "energy_readings": """
         time TIMESTAMPTZ NOT NULL,
-        machine_id UUID NOT NULL REFERENCES machines(id),
-        energy_type VARCHAR(50) NOT NULL DEFAULT 'electricity',
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         power_kw DECIMAL(10,3) NOT NULL,
-        energy_kwh DECIMAL(12,6),
+        energy_kwh DECIMAL(12,6) NOT NULL DEFAULT 0,
         voltage_v DECIMAL(10,2),
-        current_a DECIMAL(10,3),
-        power_factor DECIMAL(4,3),
+        current_a DECIMAL(10,2),
+        power_factor DECIMAL(5,4),
         frequency_hz DECIMAL(6,3),
-        thd_voltage_percent DECIMAL(5,2),
-        thd_current_percent DECIMAL(5,2),
+        thd_voltage_percent DECIMAL(6,3),
+        thd_current_percent DECIMAL(6,3),
         voltage_l1_v DECIMAL(10,2),
         voltage_l2_v DECIMAL(10,2),
         voltage_l3_v DECIMAL(10,2),
-        current_l1_a DECIMAL(10,3),
-        current_l2_a DECIMAL(10,3),
-        current_l3_a DECIMAL(10,3),
+        current_l1_a DECIMAL(10,2),
+        current_l2_a DECIMAL(10,2),
+        current_l3_a DECIMAL(10,2),
         is_estimated BOOLEAN DEFAULT FALSE,
-        quality_score DECIMAL(3,2),
-        source VARCHAR(50),
-        metadata {json}{unique_time_series}""",
+        quality_score DECIMAL(3,2) DEFAULT 1.0,
+        source VARCHAR(50) DEFAULT 'sensor',
+        metadata {json} DEFAULT {empty_json},
+        energy_type VARCHAR(50) NOT NULL DEFAULT 'electrical'{unique_time_series}""",
     "production_data": """
         time TIMESTAMPTZ NOT NULL,
-        machine_id UUID NOT NULL REFERENCES machines(id),
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         production_count INTEGER DEFAULT 0,
-        production_count_good INTEGER,
-        production_count_bad INTEGER,
+        production_count_good INTEGER DEFAULT 0,
+        production_count_bad INTEGER DEFAULT 0,
         throughput_units_per_hour DECIMAL(10,2),
-        operating_mode operating_mode,
+        operating_mode operating_mode DEFAULT 'idle',
         recipe_id VARCHAR(100),
         batch_id VARCHAR(100),
         product_id VARCHAR(100),
         speed_percent DECIMAL(5,2),
         target_speed_percent DECIMAL(5,2),
         quality_score DECIMAL(5,2),
-        downtime_seconds INTEGER,
+        downtime_seconds INTEGER DEFAULT 0,
         downtime_reason VARCHAR(255),
         operator_id VARCHAR(100),
-        shift VARCHAR(20),
-        metadata {json}{unique_time_series}""",
+        shift VARCHAR(50),
+        metadata {json} DEFAULT {empty_json}{unique_time_series}""",
     "environmental_data": """
         time TIMESTAMPTZ NOT NULL,
-        machine_id UUID NOT NULL REFERENCES machines(id),
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         outdoor_temp_c DECIMAL(5,2),
         indoor_temp_c DECIMAL(5,2),
-        machine_temp_c DECIMAL(6,2),
+        machine_temp_c DECIMAL(5,2),
         outdoor_humidity_percent DECIMAL(5,2),
         indoor_humidity_percent DECIMAL(5,2),
-        pressure_bar DECIMAL(8,3),
-        pressure_setpoint_bar DECIMAL(8,3),
+        pressure_bar DECIMAL(10,3),
+        pressure_setpoint_bar DECIMAL(10,3),
         flow_rate_m3h DECIMAL(10,3),
         supply_air_temp_c DECIMAL(5,2),
         return_air_temp_c DECIMAL(5,2),
         chilled_water_supply_temp_c DECIMAL(5,2),
         chilled_water_return_temp_c DECIMAL(5,2),
         cop DECIMAL(5,2),
-        vibration_mm_s DECIMAL(8,3),
-        metadata {json}{unique_time_series}""",
+        vibration_mm_s DECIMAL(8,4),
+        metadata {json} DEFAULT {empty_json}{unique_time_series}""",
     "machine_status": """
-        machine_id UUID PRIMARY KEY REFERENCES machines(id),
+        machine_id UUID PRIMARY KEY REFERENCES machines(id){on_delete_cascade},
         is_running BOOLEAN DEFAULT FALSE,
         current_mode operating_mode DEFAULT 'offline',
-        current_power_kw DECIMAL(10,3),
+        current_power_kw DECIMAL(10,3) DEFAULT 0,
+        operating_hours_total DECIMAL(12,2) DEFAULT 0,
+        energy_total_kwh DECIMAL(15,3) DEFAULT 0,
+        production_total_units BIGINT DEFAULT 0,
         last_reading_time TIMESTAMPTZ,
+        last_production_time TIMESTAMPTZ,
         alert_level alert_level DEFAULT 'normal',
-        health_score DECIMAL(5,2),
-        last_updated TIMESTAMPTZ DEFAULT {now}""",
+        alert_message TEXT,
+        alert_timestamp TIMESTAMPTZ,
+        health_score DECIMAL(5,2) DEFAULT 100.0,
+        uptime_percent_24h DECIMAL(5,2),
+        availability_percent_24h DECIMAL(5,2),
+        last_updated TIMESTAMPTZ DEFAULT {now},
+        metadata {json} DEFAULT {empty_json}""",
     "energy_baselines": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
-        machine_id UUID NOT NULL REFERENCES machines(id),
-        energy_source_id UUID NOT NULL REFERENCES energy_sources(id),
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         model_name VARCHAR(100) NOT NULL,
-        model_type VARCHAR(50) NOT NULL,
-        model_version INTEGER NOT NULL DEFAULT 1,
-        training_start_date TIMESTAMPTZ,
-        training_end_date TIMESTAMPTZ,
-        training_samples INTEGER,
-        coefficients {json},
+        model_type VARCHAR(50) DEFAULT 'linear_regression',
+        model_version INTEGER DEFAULT 1,
+        training_start_date TIMESTAMPTZ NOT NULL,
+        training_end_date TIMESTAMPTZ NOT NULL,
+        training_samples INTEGER NOT NULL,
+        coefficients {json} NOT NULL,
         intercept DECIMAL(15,6),
-        feature_names TEXT[],
+        feature_names TEXT[] NOT NULL,
         r_squared DECIMAL(5,4),
         rmse DECIMAL(12,6),
         mae DECIMAL(12,6),
-        is_active BOOLEAN DEFAULT FALSE,
+        is_active BOOLEAN DEFAULT TRUE,
         created_at TIMESTAMPTZ DEFAULT {now},
         trained_by VARCHAR(100),
-        metadata {json},
+        metadata {json} DEFAULT {empty_json},
+        energy_source_id UUID NOT NULL REFERENCES energy_sources(id){on_delete_restrict},
         UNIQUE (machine_id, energy_source_id, model_version)""",
     "anomalies": """
         id UUID PRIMARY KEY DEFAULT {uuid_default},
-        machine_id UUID NOT NULL REFERENCES machines(id),
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         detected_at TIMESTAMPTZ NOT NULL,
         anomaly_type VARCHAR(100) NOT NULL,
         severity alert_level NOT NULL,
@@ -204,25 +232,25 @@ TABLES: dict[str, str] = {
         resolved_at TIMESTAMPTZ,
         resolution_notes TEXT,
         created_at TIMESTAMPTZ DEFAULT {now},
-        metadata {json}""",
+        metadata {json} DEFAULT {empty_json}""",
     "energy_forecasts": """
         id {bigserial},
-        machine_id UUID NOT NULL REFERENCES machines(id),
+        machine_id UUID NOT NULL REFERENCES machines(id){on_delete_cascade},
         model_type forecast_model_type NOT NULL,
-        model_version VARCHAR(50),
+        model_version INTEGER DEFAULT 1,
         horizon forecast_horizon NOT NULL,
         forecasted_at TIMESTAMPTZ NOT NULL,
         forecast_time TIMESTAMPTZ NOT NULL,
         predicted_power_kw DECIMAL(10,3) NOT NULL,
         lower_bound_kw DECIMAL(10,3),
         upper_bound_kw DECIMAL(10,3),
-        confidence_level DECIMAL(4,3),
+        confidence_level DECIMAL(5,2) DEFAULT 0.95,
         training_samples INTEGER,
-        rmse DECIMAL(12,6),
+        rmse DECIMAL(10,3),
         mape DECIMAL(5,2),
         r2 DECIMAL(5,4),
-        metadata {json},
-        created_at TIMESTAMPTZ DEFAULT {now},
+        metadata {json} DEFAULT {empty_json},
+        created_at TIMESTAMPTZ NOT NULL DEFAULT {now},
         PRIMARY KEY (forecast_time, machine_id, model_type)""",
     # Tables of our own: the simulator's truth, so detectors and M&V are measured against it.
     f"{OWN_SCHEMA}.fault_truth": """
@@ -288,23 +316,48 @@ DECIMALS: dict[str, dict[str, tuple[int, int]]] = {
 """(precision, scale) of every DECIMAL column per table, read from the DDL above: the one place the limits live."""
 
 
-def energy_aggregate_sql(bucket: str, width: str, where: str = "") -> str:
-    """The EnMS energy aggregate of one bucket width, grouped by energy type too ('energy' = electricity)."""
-    current = "" if width == "1 day" else "avg(current_a)::FLOAT8 AS avg_current_a,"
+def _electricity_case(bound: bool) -> str:
+    """The reading's energy type with the EnMS's names for electricity mapped to 'electricity'.
+
+    ``bound``: the aliases are placeholders (pass :data:`ELECTRICITY_ALIASES` as parameters, in order); view DDL
+    cannot take parameters, so there they are quoted literals of that constant.
+    """
+    if bound:
+        values = ", ".join(["%s"] * len(ELECTRICITY_ALIASES))
+    else:
+        values = ", ".join("'" + alias.replace("'", "''") + "'" for alias in ELECTRICITY_ALIASES)
+    return f"CASE WHEN energy_type IN ({values}) THEN 'electricity' ELSE energy_type END"
+
+
+def energy_type_sql() -> tuple[str, list[str]]:
+    """(SQL, parameters) for the energy type read as the pipeline names it ('energy', 'electrical' → electricity)."""
+    return _electricity_case(bound=True), list(ELECTRICITY_ALIASES)
+
+
+def energy_aggregate_sql(bucket: str, width: str, where: str = "", *, bound: bool = False) -> str:
+    """The EnMS energy aggregate of one bucket width (03-timescaledb-setup.sql: its columns, in its order, NUMERIC
+    as the EnMS's), grouped by energy type too, with electricity's aliases mapped.
+
+    ``bound``: the aliases are placeholders before those of ``where`` (see :func:`energy_type_sql`).
+    """
+    electrical = {
+        "15 minutes": "avg(voltage_v) AS avg_voltage_v, avg(current_a) AS avg_current_a, "
+                      "avg(power_factor) AS avg_power_factor, avg(frequency_hz) AS avg_frequency_hz,",
+        "1 hour": "avg(voltage_v) AS avg_voltage_v, avg(current_a) AS avg_current_a, "
+                  "avg(power_factor) AS avg_power_factor,",
+        "1 day": "avg(voltage_v) AS avg_voltage_v, avg(power_factor) AS avg_power_factor,",
+    }[width]
     load = "load_factor" if width == "15 minutes" else "avg_load_factor"
     return f"""
         SELECT {bucket} AS bucket, machine_id,
-               CASE WHEN energy_type = 'energy' THEN 'electricity' ELSE energy_type END AS energy_type,
-               avg(power_kw)::FLOAT8 AS avg_power_kw,
-               min(power_kw)::FLOAT8 AS min_power_kw,
-               max(power_kw)::FLOAT8 AS max_power_kw,
-               max(power_kw)::FLOAT8 AS peak_demand_kw,
-               sum(energy_kwh)::FLOAT8 AS total_energy_kwh,
-               avg(voltage_v)::FLOAT8 AS avg_voltage_v,
-               {current}
-               avg(power_factor)::FLOAT8 AS avg_power_factor,
-               avg(frequency_hz)::FLOAT8 AS avg_frequency_hz,
-               (avg(power_kw) / NULLIF(max(power_kw), 0))::FLOAT8 AS {load},
+               {_electricity_case(bound)} AS energy_type,
+               avg(power_kw) AS avg_power_kw,
+               min(power_kw) AS min_power_kw,
+               max(power_kw) AS max_power_kw,
+               max(power_kw) AS peak_demand_kw,
+               sum(energy_kwh) AS total_energy_kwh,
+               {electrical}
+               avg(power_kw) / NULLIF(max(power_kw), 0) AS {load},
                count(*) AS total_readings
         FROM energy_readings
         {f"WHERE {where}" if where else ""}
@@ -312,36 +365,40 @@ def energy_aggregate_sql(bucket: str, width: str, where: str = "") -> str:
 
 
 def views(bucket_expr) -> dict[str, str]:
-    """The aggregate views, given the dialect's ``bucket_expr(width, column)`` (UTC-aligned buckets)."""
+    """The aggregate views, given the dialect's ``bucket_expr(width, column)`` (UTC-aligned buckets).
+
+    Columns and types are the EnMS's continuous aggregates' (NUMERIC averages, BIGINT sums and counts), so its
+    own views over them (05-views.sql: ROUND(…, 2) of a sum) work on ours.
+    """
     hour = bucket_expr("1 hour", "time")
     return {
         "energy_readings_15min": energy_aggregate_sql(bucket_expr("15 minutes", "time"), "15 minutes"),
         "energy_readings_1hour": energy_aggregate_sql(hour, "1 hour"),
         "energy_readings_1day": energy_aggregate_sql(bucket_expr("1 day", "time"), "1 day"),
+        # availability_percent is the share of readings in 'running' (the EnMS assumes 3600 s minus downtime).
         "production_data_1hour": f"""
             SELECT {hour} AS bucket, machine_id,
                    sum(production_count)::BIGINT AS total_production_count,
                    sum(production_count_good)::BIGINT AS total_production_good,
                    sum(production_count_bad)::BIGINT AS total_production_bad,
-                   avg(throughput_units_per_hour)::FLOAT8 AS avg_throughput,
+                   100.0 * sum(production_count_good) / NULLIF(sum(production_count), 0) AS quality_percent,
+                   avg(throughput_units_per_hour) AS avg_throughput,
+                   avg(speed_percent) AS avg_speed_percent,
                    sum(downtime_seconds)::BIGINT AS total_downtime_seconds,
-                   count(*) AS total_readings,
-                   (100.0 * sum(production_count_good) / NULLIF(sum(production_count), 0))::FLOAT8
-                       AS quality_percent,
-                   (100.0 * count(*) FILTER (WHERE operating_mode = 'running') / count(*))::FLOAT8
-                       AS availability_percent
+                   100.0 * count(*) FILTER (WHERE operating_mode = 'running') / count(*) AS availability_percent,
+                   count(*) AS total_readings
             FROM production_data
             GROUP BY 1, 2""",
         "environmental_data_1hour": f"""
             SELECT {hour} AS bucket, machine_id,
-                   avg(outdoor_temp_c)::FLOAT8 AS avg_outdoor_temp_c,
-                   avg(indoor_temp_c)::FLOAT8 AS avg_indoor_temp_c,
-                   avg(machine_temp_c)::FLOAT8 AS avg_machine_temp_c,
-                   avg(outdoor_humidity_percent)::FLOAT8 AS avg_outdoor_humidity,
-                   avg(indoor_humidity_percent)::FLOAT8 AS avg_indoor_humidity,
-                   avg(pressure_bar)::FLOAT8 AS avg_pressure_bar,
-                   avg(flow_rate_m3h)::FLOAT8 AS avg_flow_rate_m3h,
-                   avg(vibration_mm_s)::FLOAT8 AS avg_vibration_mm_s,
+                   avg(outdoor_temp_c) AS avg_outdoor_temp_c,
+                   avg(indoor_temp_c) AS avg_indoor_temp_c,
+                   avg(machine_temp_c) AS avg_machine_temp_c,
+                   avg(outdoor_humidity_percent) AS avg_outdoor_humidity,
+                   avg(indoor_humidity_percent) AS avg_indoor_humidity,
+                   avg(pressure_bar) AS avg_pressure_bar,
+                   avg(flow_rate_m3h) AS avg_flow_rate_m3h,
+                   avg(vibration_mm_s) AS avg_vibration_mm_s,
                    count(*) AS total_readings
             FROM environmental_data
             GROUP BY 1, 2""",

@@ -21,17 +21,20 @@ class Warehouse(Reader, Writer, Copier):
     def init_schema(self) -> list[str]:
         """Create what is missing of the EnMS schema, our schema and the aggregate views (idempotent).
 
-        Existing tables and views (a live EnMS, its continuous aggregates) are left as they are.
-        Returns the names created.
+        Existing tables, views and materialized views (a live EnMS, its continuous aggregates) are left as they
+        are: on an EnMS this only adds our schema. Returns the names created.
         """
         created = []
+        duck = self.dialect == "duckdb"
         fill = {
             "uuid_default": "gen_random_uuid()",
-            "json": "JSON" if self.dialect == "duckdb" else "JSONB",
+            "json": "JSON" if duck else "JSONB",
+            "empty_json": "'{}'::JSON" if duck else "'{}'::JSONB",
             "now": "current_timestamp",
-            "bigserial": "BIGINT DEFAULT nextval('energy_forecasts_id_seq')"
-            if self.dialect == "duckdb"
-            else "BIGSERIAL",
+            "bigserial": "BIGINT DEFAULT nextval('energy_forecasts_id_seq')" if duck else "BIGSERIAL",
+            # DuckDB refuses ON DELETE actions; its foreign keys are checks only.
+            "on_delete_cascade": "" if duck else " ON DELETE CASCADE",
+            "on_delete_restrict": "" if duck else " ON DELETE RESTRICT",
         }
         with self.transaction():
             self.execute(f"CREATE SCHEMA IF NOT EXISTS {OWN_SCHEMA}")

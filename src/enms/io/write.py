@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import duckdb
+import numpy as np
 import pandas as pd
 import psycopg
 
@@ -117,7 +118,7 @@ class Writer(Connection):
                  "training_start_date": "CAST(%s AS TIMESTAMPTZ)", "training_end_date": "CAST(%s AS TIMESTAMPTZ)"}
         if has_source:
             columns.insert(1, "energy_source_id")
-        values = {**{k: None if isinstance(v, float) and v != v else v for k, v in row.items()},
+        values = {**{k: _plain(v) for k, v in row.items()},
                   "model_version": version,
                   "training_start_date": row["training_start_date"].isoformat(),
                   "training_end_date": row["training_end_date"].isoformat()}
@@ -207,10 +208,22 @@ class Writer(Connection):
 
 
 
+def _plain(value: object) -> object:
+    """A value the drivers can bind: rows read back from parquet hold numpy arrays (TEXT[] columns) and numpy
+    scalars; NaN is NULL."""
+    if isinstance(value, np.ndarray | list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def _frame_to_pg_csv(frame: pd.DataFrame) -> str:
     out = frame.copy()
     for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, list | tuple)).any():
+        if out[column].map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
             out[column] = out[column].map(
                 lambda v: None if v is None else "{" + ",".join(str(x) for x in v) + "}"
             )

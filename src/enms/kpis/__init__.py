@@ -25,7 +25,8 @@ Conventions every function follows
   local date covers all of it (Off-Peak 21→9 "all days" is all of Sunday when Peak is Mon–Fri); otherwise
   exactly one window must hold each hour, and a gap or an overlap is a ValueError naming factory and time.
 * Demand charges are per billing month (local calendar month): the factory's coincident peak 15-minute
-  demand × the highest ``demand_charge_per_kw`` among its tariffs valid on the peak's local date.
+  demand × the highest ``demand_charge_per_kw`` among its tariffs valid on the peak's local date; a missing
+  (NULL) demand charge means the tariff has none (0).
 
 Modules: ``periods`` (local periods), ``energy`` (energy, production, SEC), ``demand`` (15-minute demand, peak,
 load factor), ``cost`` (tariffs, energy cost, demand charges), ``carbon``, ``enpi`` (ratio and regression EnPI,
@@ -33,8 +34,15 @@ CUSUM, M&V hours, baseline SEC), ``validity`` (active rows, validity dates), ``t
 ``run`` (the step).
 """
 
-from enms.kpis.carbon import carbon, carbon_region, electricity_carbon_factors
-from enms.kpis.cost import demand_charges, energy_cost, tariff_rates
+from enms.kpis.carbon import (
+    RegionChoice,
+    carbon,
+    carbon_region,
+    carbon_regions,
+    choose_carbon_region,
+    electricity_carbon_factors,
+)
+from enms.kpis.cost import demand_charges, energy_cost, has_demand_charge, tariff_rates
 from enms.kpis.demand import DEMAND_INTERVAL_HOURS, demand_profile, load_factor, peak_demand
 from enms.kpis.energy import energy_by_period, native_quantity, production_by_period, sec
 from enms.kpis.enpi import baseline_sec_table, cusum, mv_expected, ratio_enpi, regression_enpi
@@ -52,15 +60,19 @@ __all__ = [
     "Freq",
     "Level",
     "LocalBound",
+    "RegionChoice",
     "baseline_sec_table",
     "carbon",
     "carbon_region",
+    "carbon_regions",
+    "choose_carbon_region",
     "cusum",
     "demand_charges",
     "demand_profile",
     "electricity_carbon_factors",
     "energy_by_period",
     "energy_cost",
+    "has_demand_charge",
     "kpi_table",
     "load_factor",
     "mv_expected",

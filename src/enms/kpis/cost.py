@@ -103,7 +103,10 @@ def _match_tariffs(rows: pd.DataFrame, tariffs: pd.DataFrame, names: Mapping[str
         for column, source in (("tariff_id", "tariff_id"), ("tariff_name", "name"), ("rate_per_kwh", "rate_per_kwh"),
                                ("demand_charge_per_kw", "demand_charge_per_kw"), ("currency", "currency")):
             if source in own.columns:
-                out.iloc[positions, out.columns.get_loc(column)] = own[source].to_numpy()[chosen]
+                values = own[source].to_numpy()[chosen]
+                if out[column].dtype == "float64":  # a NULL rate or charge may arrive as None
+                    values = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+                out.iloc[positions, out.columns.get_loc(column)] = values
     return out
 
 
@@ -201,6 +204,14 @@ def energy_cost(energy_hourly: pd.DataFrame, machines: pd.DataFrame, factories: 
 
 
 # ---------------------------------------------------------------------------------------------- demand charges
+def has_demand_charge(tariffs: pd.DataFrame) -> bool:
+    """Whether any of ``tariffs`` carries a demand charge (a ``demand_charge_per_kw`` that is set and above 0);
+    the EnMS's own tariffs leave it NULL, which means the tariff has none."""
+    if "demand_charge_per_kw" not in tariffs.columns:
+        return False
+    return bool((pd.to_numeric(tariffs["demand_charge_per_kw"], errors="coerce").fillna(0.0) > 0).any())
+
+
 def _charges_from_peaks(peaks: pd.DataFrame, tariffs: pd.DataFrame, factories: pd.DataFrame | None) -> pd.DataFrame:
     active = _active(tariffs)
     pairs = peaks[["factory_id", "period_start", "peak_start_local"]].merge(
@@ -208,6 +219,8 @@ def _charges_from_peaks(peaks: pd.DataFrame, tariffs: pd.DataFrame, factories: p
     day = pairs["peak_start_local"].dt.normalize().to_numpy(dtype="datetime64[us]")
     starts, ends = _dates(pairs["valid_from"]), _dates(pairs["valid_to"])
     valid = (np.isnat(starts) | (day >= starts)) & (np.isnat(ends) | (day <= ends))
+    # NULL demand_charge_per_kw (the EnMS's own tariffs) means the tariff has no demand charge: 0 per kW
+    pairs["demand_charge_per_kw"] = pd.to_numeric(pairs["demand_charge_per_kw"], errors="coerce").fillna(0.0)
     rates = pairs[valid].groupby(["factory_id", "period_start"], as_index=False)["demand_charge_per_kw"].max()
     out = peaks.drop(columns=["energy_type", "energy_kwh", "load_factor"]).merge(
         rates, on=["factory_id", "period_start"], how="left")
@@ -232,8 +245,9 @@ def demand_charges(energy_15min: pd.DataFrame, machines: pd.DataFrame, tariffs: 
     demand_charge = the month's factory peak 15-minute demand (coincident: sum of the machines' electricity
     per interval / 0.25 h) × ``demand_charge_per_kw``. The rate is the **maximum** ``demand_charge_per_kw``
     among the factory's active tariffs valid on the peak's local date (the Peak tariff carries the charge,
-    Off-Peak has 0; taking the maximum also covers a peak falling in an off-peak hour). No valid tariff on
-    that date is a ValueError naming the factory.
+    Off-Peak has 0; taking the maximum also covers a peak falling in an off-peak hour). A tariff whose
+    ``demand_charge_per_kw`` is missing (NULL) has no demand charge: 0 (:func:`has_demand_charge`). No valid
+    tariff on that date is a ValueError naming the factory.
 
     Columns: factory ids, period columns, ``peak_kw``, ``peak_start`` (UTC), ``peak_start_local``,
     ``intervals``, ``demand_charge_per_kw``, ``demand_charge``, ``currency``, ``whole_month`` (False where the

@@ -16,14 +16,18 @@ def _check_demand_resolution(energy: pd.DataFrame, machines: pd.DataFrame) -> No
     """Refuse buckets longer than the demand interval (hourly energy / 0.25 h would be 4 × the demand).
 
     A bucket covers ``total_readings`` × the machine's ``data_interval_seconds``; where either is unknown the
-    bucket is taken for what the caller says it is.
+    bucket is taken for what the caller says it is. A machine whose buckets follow each other 15 minutes apart
+    (or closer) passes whatever its readings: its declared interval is then longer than its meter's (an EnMS
+    machine declaring 30 s and sending every second), not its buckets.
     """
     if "total_readings" not in energy.columns or "data_interval_seconds" not in machines.columns or energy.empty:
         return
     most = energy.groupby("machine_id")["total_readings"].max()
     step = machines.drop_duplicates("machine_id").set_index("machine_id")["data_interval_seconds"]
     covered = pd.to_numeric(most, errors="coerce") * pd.to_numeric(step.reindex(most.index), errors="coerce")
-    if (covered > 1.5 * DEMAND_INTERVAL_HOURS * 3600).any():
+    spacing = energy.sort_values("bucket").groupby("machine_id")["bucket"].diff().groupby(energy["machine_id"]).min()
+    fine = spacing.reindex(covered.index) <= pd.Timedelta(hours=DEMAND_INTERVAL_HOURS)
+    if ((covered > 1.5 * DEMAND_INTERVAL_HOURS * 3600) & ~fine).any():
         raise ValueError(f"energy buckets cover up to {covered.max():.0f} s of readings: demand needs 15-minute "
                          "(or finer) energy such as energy_15min, not hourly energy")
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from enms.kpis.carbon import carbon_regions
 from enms.kpis.enpi import baseline_sec_table, mv_expected
 from enms.kpis.periods import _IDS, FREQS
 from enms.kpis.tables import _TABLE_FRAMES, _complete, kpi_table
@@ -20,7 +21,8 @@ def run(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None
         candidates: pd.DataFrame | None = None, *, freqs: tuple[str, ...] = FREQS,
         levels: tuple[str, ...] = ("machine", "factory")) -> dict[str, pd.DataFrame]:
     """``kpi_table`` of every factory over the whole data, per local period and level: one frame per
-    ``"<level>_<freq>"`` (e.g. ``machine_month``, ``factory_day``) plus ``baseline_sec``.
+    ``"<level>_<freq>"`` (e.g. ``machine_month``, ``factory_day``) plus ``baseline_sec`` and ``carbon_regions``
+    (each factory's carbon region and how it was chosen, :func:`enms.kpis.carbon.carbon_regions`).
 
     The window is the whole local days inside ``frames["window"]`` [start, end) in each factory's zone (a partial
     first or last day is left out, so every period's ``hours`` is the time its data can cover). The ratio EnPI is
@@ -64,4 +66,7 @@ def run(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None
             table = table.sort_values(_IDS[level][1:] + ["energy_type", "period_start"], ignore_index=True)
         result[name] = table
     result["baseline_sec"] = reference
+    factories = frames["machines"].drop_duplicates("factory_id").sort_values("factory_id")
+    regions = carbon_regions(frames["factories"], frames["carbon_factors"], factories["factory_id"].tolist())
+    result["carbon_regions"] = regions.assign(factory_name=factories["factory_name"].to_numpy())
     return result

@@ -14,19 +14,22 @@ Conventions (every public function):
   have their real length (23, 24 or 25 hours with DST).
 * A machine/energy-type hour is *present* when its row exists with ``total_readings > 0`` and a non-null
   ``total_energy_kwh``; it is *complete* when, in addition, its readings equal the number the machine's
-  ``data_interval_seconds`` allows in an hour (3600 / interval). Rows sharing ``(machine_id, energy_type,
+  ``data_interval_seconds`` allows in an hour (3600 / interval); :func:`run` uses the interval measured from
+  the data instead where the two disagree (``intervals``). Rows sharing ``(machine_id, energy_type,
   bucket)`` are duplicates: each such bucket is reported, and counts once (with its largest reading count).
-* Energy types are taken as spelled (normalise legacy names such as ``'energy'`` upstream); rows of energy
-  types a machine does not declare, or of machines absent from ``machines``, are ignored.
+* Energy types are taken as spelled (the extract step reads ``'energy'`` and ``'electrical'`` as electricity,
+  :func:`enms.units.canonical_energy_types`); rows of energy types a machine does not declare, or of machines
+  absent from ``machines``, are ignored.
 * A missing input column raises ``ValueError`` naming it.
 
-Modules: ``hours`` (the hourly grid and the present/complete hours), ``coverage``, ``outliers``,
-``sufficiency`` (daily presence, CalTRACK), ``operation`` (normal-operation mask, temperature), ``summary``,
-``run``.
+Modules: ``hours`` (the hourly grid and the present/complete hours), ``intervals`` (declared and measured
+reading intervals), ``coverage``, ``outliers``, ``sufficiency`` (daily presence, CalTRACK), ``operation``
+(normal-operation mask, temperature), ``summary``, ``run``.
 """
 
 from enms.quality.coverage import find_gaps, hourly_coverage
 from enms.quality.hours import ENERGY_COLUMNS, MODE_COLUMNS, TEMPERATURE_COLUMNS
+from enms.quality.intervals import INTERVAL_COLUMNS, reading_intervals, with_intervals
 from enms.quality.operation import ABNORMAL_MODES, interpolate_temperature, normal_operation_mask
 from enms.quality.outliers import find_outliers
 from enms.quality.run import QualityResult, baseline_periods, run
@@ -36,6 +39,7 @@ from enms.quality.summary import SUMMARY_COVERAGE_COLUMNS, quality_summary
 __all__ = [
     "ABNORMAL_MODES",
     "ENERGY_COLUMNS",
+    "INTERVAL_COLUMNS",
     "MODE_COLUMNS",
     "SUMMARY_COVERAGE_COLUMNS",
     "TEMPERATURE_COLUMNS",
@@ -49,5 +53,7 @@ __all__ = [
     "interpolate_temperature",
     "normal_operation_mask",
     "quality_summary",
+    "reading_intervals",
     "run",
+    "with_intervals",
 ]

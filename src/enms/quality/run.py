@@ -11,6 +11,7 @@ from enms import settings
 from enms.localtime import baseline_boundary
 from enms.quality.coverage import find_gaps, hourly_coverage
 from enms.quality.hours import machine_table
+from enms.quality.intervals import reading_intervals, with_intervals
 from enms.quality.operation import interpolate_temperature, normal_operation_mask
 from enms.quality.outliers import find_outliers
 from enms.quality.sufficiency import caltrack_sufficiency
@@ -32,12 +33,13 @@ class QualityResult:
     sufficiency: pd.DataFrame
     normal_mask: pd.DataFrame
     temperature_hourly: pd.DataFrame
+    intervals: pd.DataFrame  # per machine: declared and measured reading interval, the one used (s), a note
 
     def products(self) -> dict[str, pd.DataFrame]:
         """The tables the step saves, by product name."""
         return {"summary": self.summary, "coverage": self.coverage, "gaps": self.gaps, "outliers": self.outliers,
                 "sufficiency": self.sufficiency, "normal_mask": self.normal_mask,
-                "temperature_hourly": self.temperature_hourly}
+                "temperature_hourly": self.temperature_hourly, "intervals": self.intervals}
 
     def longest_gaps(self, n: int = 20) -> pd.DataFrame:
         """The ``n`` longest runs of missing hours, longest first."""
@@ -79,26 +81,31 @@ def _sufficiency(energy: pd.DataFrame, environment: pd.DataFrame, machines: pd.D
 def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = settings.SPIKE_FACTOR) -> QualityResult:
     """Coverage, gaps, outliers, the normal-operation mask and the interpolated outdoor temperature of the
     extract's products (``machines``, ``window``, ``energy_hourly``, ``environment_hourly``, ``mode_hourly``)
-    over its window, and CalTRACK sufficiency over each factory's baseline period (:func:`baseline_periods`)."""
+    over its window, and CalTRACK sufficiency over each factory's baseline period (:func:`baseline_periods`).
+    Expected readings per hour follow each machine's reading interval as measured from its data where it
+    disagrees with ``data_interval_seconds`` (:func:`enms.quality.intervals.reading_intervals`)."""
     machines = extract_frames["machines"]
     window = extract_frames["window"].iloc[0]
     energy, environment = extract_frames["energy_hourly"], extract_frames["environment_hourly"]
     start, end = window["start"], window["end"]
-    coverage = hourly_coverage(energy, machines, start, end)
+    intervals = reading_intervals(energy, machines)
+    measured = with_intervals(machines, intervals)  # completeness against the interval the data show
+    coverage = hourly_coverage(energy, measured, start, end)
     outliers = find_outliers(energy, machines, spike_factor=spike_factor)
     periods = baseline_periods(machines, window)
-    sufficiency = _sufficiency(energy, environment, machines, window, periods)
-    mask = normal_operation_mask(extract_frames["mode_hourly"], energy, machines, start, end)
+    sufficiency = _sufficiency(energy, environment, measured, window, periods)
+    mask = normal_operation_mask(extract_frames["mode_hourly"], energy, measured, start, end)
     return QualityResult(
         window=window,
         baseline_periods=periods,
         machines=machines,
         energy_hourly=energy,
-        summary=quality_summary(coverage, outliers, sufficiency, mask),
+        summary=quality_summary(coverage, outliers, sufficiency, mask, intervals),
         coverage=coverage,
-        gaps=find_gaps(energy, machines, start, end),
+        gaps=find_gaps(energy, measured, start, end),
         outliers=outliers,
         sufficiency=sufficiency,
         normal_mask=mask,
         temperature_hourly=interpolate_temperature(environment, start, end, machine_ids=machines["machine_id"]),
+        intervals=intervals,
     )

@@ -19,6 +19,7 @@ def quality_summary(
     outliers: pd.DataFrame,
     sufficiency: pd.DataFrame,
     mask: pd.DataFrame,
+    intervals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Headline data-quality table, one row per (machine, declared energy type).
 
@@ -27,6 +28,8 @@ def quality_summary(
     (%), gaps, duplicates, excess-reading hours, outlier_hours (flagged hours), ``sufficient`` and
     ``sufficiency_reasons`` (NA where a pair was not assessed), and the machine's normal-operation share
     (normal_hours, normal_hours_pct of the mask's hours; the mask is per machine, not per energy type).
+    With ``intervals`` (:func:`enms.quality.intervals.reading_intervals`): ``declared_interval_s``,
+    ``measured_interval_s`` and ``interval_note`` (what completeness used where the two disagree).
     """
     require_columns(coverage, SUMMARY_COVERAGE_COLUMNS, "coverage")
     require_columns(outliers, ("bucket", "machine_id", "energy_type"), "outliers")
@@ -55,4 +58,8 @@ def quality_summary(
             "normal_hours_pct": 100.0 * normal["sum"].to_numpy(float) / normal["size"].to_numpy(float),
         }
     )
-    return out.merge(normal, on="machine_id", how="left")
+    out = out.merge(normal, on="machine_id", how="left")
+    if intervals is not None:
+        columns = ["machine_id", "declared_interval_s", "measured_interval_s", "interval_note"]
+        out = out.merge(intervals[columns].astype({"machine_id": str}), on="machine_id", how="left")
+    return out

@@ -20,7 +20,7 @@ import pandas as pd
 from enms import kpis
 from enms import metrics as mx
 from enms.localtime import local_wall_time, wall_clock
-from enms.report.scope import Scope, factory_machines
+from enms.report.scope import Scope, factory_machines, tariffs_in_period
 from enms.report.text import ENERGY_LABELS, day_text, days_text, energy_label, headlines, hours_text
 from enms.settings import CONFIDENCE
 
@@ -274,23 +274,12 @@ def daily_comparison(expected_hourly: pd.DataFrame, machine_id: str, scope: Scop
         kind=("kind", "last"))
 
 
-def _tariffs_in_period(tariffs: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    own = tariffs[tariffs["factory_id"] == scope.factory_id]
-    if "is_active" in own.columns:
-        own = own[own["is_active"].fillna(True).astype(bool)]
-    start, last = pd.Timestamp(scope.start), pd.Timestamp(scope.end) - pd.Timedelta(days=1)
-    valid_from = pd.to_datetime(own["valid_from"])
-    valid_to = pd.to_datetime(own["valid_to"])
-    keep = (valid_from.isna() | (valid_from <= last)) & (valid_to.isna() | (valid_to >= start))
-    return own[keep.to_numpy()]
-
-
 def tariff_schedule(tariffs: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     """The factory's tariffs valid in the period with their local hours in words: a tariff's window applies on
     days it shares with another tariff; on days it is the only tariff it covers the whole day (as in
     :func:`enms.kpis.tariff_rates`). Columns: ``tariff_id``, ``name``, ``when``, ``rate_per_kwh``,
     ``demand_charge_per_kw``, ``currency``, ``valid``."""
-    own = _tariffs_in_period(tariffs, scope).reset_index(drop=True)
+    own = tariffs_in_period(tariffs, scope.factory_id, scope.start, scope.end).reset_index(drop=True)
     days = [list(d) if d is not None and not (np.isscalar(d) and pd.isna(d)) else list(range(7))
             for d in own["applicable_days"]]
     rows = []

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from enms import kpis
 from enms.frames import parse_metadata
 from enms.localtime import baseline_boundary, local_date_start, wall_clock
 
@@ -166,6 +167,7 @@ class Scope:
     data_start_utc: pd.Timestamp
     data_end_utc: pd.Timestamp
     reporting_start_utc: pd.Timestamp
+    has_demand_charge: bool = True  # False: no tariff of the period carries one (the EnMS leaves it NULL)
 
     @property
     def label(self) -> str:
@@ -220,13 +222,28 @@ def report_scope(frames: Mapping[str, pd.DataFrame], factory: str, period_start:
         raise ValueError(f"{row['factory_name']}: no data in {start} .. {end} (local); the data cover "
                          f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} local time ({zone})")
     currency = row["currency"]
+    charged = True
+    if "tariffs" in frames:
+        charged = kpis.has_demand_charge(tariffs_in_period(frames["tariffs"], row["factory_id"], start, end))
     if not currency and "tariffs" in frames:
         own = frames["tariffs"][frames["tariffs"]["factory_id"] == row["factory_id"]]["currency"].dropna()
         currency = own.iloc[0] if len(own) else ""
     return Scope(factory_id=row["factory_id"], factory_name=row["factory_name"], slug=row["slug"],
                  location=row["location"], timezone=zone, currency=currency or "", start=start, end=end,
                  start_utc=start_utc, end_utc=end_utc, data_start_utc=window["start"], data_end_utc=window["end"],
-                 reporting_start_utc=baseline_boundary(window, zone))
+                 reporting_start_utc=baseline_boundary(window, zone), has_demand_charge=charged)
+
+
+def tariffs_in_period(tariffs: pd.DataFrame, factory_id: str, start: date, end: date) -> pd.DataFrame:
+    """The factory's active tariffs valid on any local date of ``[start, end)``."""
+    own = tariffs[tariffs["factory_id"] == factory_id]
+    if "is_active" in own.columns:
+        own = own[own["is_active"].fillna(True).astype(bool)]
+    first, last = pd.Timestamp(start), pd.Timestamp(end) - pd.Timedelta(days=1)
+    valid_from = pd.to_datetime(own["valid_from"])
+    valid_to = pd.to_datetime(own["valid_to"])
+    keep = (valid_from.isna() | (valid_from <= last)) & (valid_to.isna() | (valid_to >= first))
+    return own[keep.to_numpy()]
 
 
 def factory_machines(frames: Mapping[str, pd.DataFrame], scope: Scope) -> pd.DataFrame:

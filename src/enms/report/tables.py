@@ -19,6 +19,7 @@ from enms.report.text import (
     BASELINE_MODELS,
     ENERGY_LABELS,
     NA,
+    NO_DEMAND_CHARGE,
     duration_text,
     energy_label,
     fmt_local,
@@ -154,7 +155,8 @@ def demand_table(factory_kpis: pd.DataFrame, scope: Scope) -> Styler:
         {"Figure": "… in the 15 minutes from (local time)", "Value": fmt_local(row["peak_start_local"])},
         {"Figure": "Average power", "Value": f"{fmt_number(row['energy_kwh'] / row['hours'], 1)} kW"},
         {"Figure": "Load factor (average ÷ peak)", "Value": fmt_pct(100 * row["load_factor"], 0)},
-        {"Figure": "Demand charge rate", "Value": (f"{fmt_number(rate, 2)} {scope.currency}/kW"
+        {"Figure": "Demand charge rate", "Value": (NO_DEMAND_CHARGE if not scope.has_demand_charge else
+                                                   f"{fmt_number(rate, 2)} {scope.currency}/kW"
                                                    if pd.notna(rate) else "only billed for whole months")},
         {"Figure": "Demand charge", "Value": fmt_money(row["demand_charge"], scope.currency)},
     ])
@@ -169,7 +171,8 @@ def tariff_table(split: pd.DataFrame, factory_kpis: pd.DataFrame, scope: Scope) 
             for r in split.to_dict("records")]
     elec = factory_kpis[factory_kpis["energy_type"] == "electricity"]
     charge = elec["demand_charge"].iloc[0] if len(elec) else np.nan
-    rows.append({"Tariff": "Demand charge", "Applies (local time)": "month's peak 15-minute demand",
+    rows.append({"Tariff": "Demand charge", "Applies (local time)": ("month's peak 15-minute demand"
+                                                                     if scope.has_demand_charge else NO_DEMAND_CHARGE),
                  f"Rate ({cur}/kWh)": np.nan, "Electricity (kWh)": np.nan, "Share (%)": np.nan,
                  f"Cost ({cur})": charge})
     rows.append({"Tariff": "Total", "Applies (local time)": "", f"Rate ({cur}/kWh)": np.nan,
@@ -293,24 +296,30 @@ def tariffs_appendix_table(tariffs: pd.DataFrame, scope: Scope) -> Styler:
     """The tariffs valid in the period in local time."""
     schedule = tariff_schedule(tariffs, scope)
     cur = scope.currency
+    charge = pd.to_numeric(schedule["demand_charge_per_kw"], errors="coerce")
     out = pd.DataFrame({"Tariff": schedule["name"], "Applies (local time)": schedule["when"],
                         f"Rate ({cur}/kWh)": schedule["rate_per_kwh"],
-                        f"Demand charge ({cur}/kW)": schedule["demand_charge_per_kw"], "Valid": schedule["valid"]})
+                        f"Demand charge ({cur}/kW)": charge.astype(object).where(charge.notna(), NO_DEMAND_CHARGE),
+                        "Valid": schedule["valid"]})
     return styled(out, {f"Rate ({cur}/kWh)": lambda v: fmt_number(v, 3),
-                        f"Demand charge ({cur}/kW)": lambda v: fmt_number(v, 2)},
+                        f"Demand charge ({cur}/kW)": lambda v: v if isinstance(v, str) else fmt_number(v, 2)},
                   left=("Tariff", "Applies (local time)", "Valid"))
 
 
 def carbon_appendix_table(frames: Mapping[str, pd.DataFrame], scope: Scope) -> Styler:
     """The emission factors used in the period: the electricity factor of the factory's region valid on each
-    local date (falling back to 'default'), and the natural-gas factor per m³."""
+    local date (falling back to 'default'), with the region and how it was chosen
+    (:func:`enms.kpis.choose_carbon_region`), and the natural-gas factor per m³."""
     days = pd.date_range(pd.Timestamp(scope.start), pd.Timestamp(scope.end) - pd.Timedelta(days=1), freq="D")
     rows = pd.DataFrame({"factory_id": scope.factory_id, "local_time": days.astype("datetime64[us]")})
     factors = kpis.electricity_carbon_factors(rows, frames["factories"], frames["carbon_factors"])
-    region = kpis.carbon_region(frames["factories"], scope.factory_id)
+    choice = kpis.choose_carbon_region(frames["factories"], scope.factory_id, frames["carbon_factors"])
     values = sorted(set(np.round(factors, 6)))
+    how = "" if choice.chosen_by == "metadata" else f" (the region chosen from {choice.source})"
+    if choice.chosen_by == "default":
+        how = f" ({choice.note})"
     out = [{"Energy": "Electricity", "Factor": " / ".join(f"{v:.3f}" for v in values), "Unit": "kg CO₂e per kWh",
-            "Source": f"grid factor of region {region!r} valid on each local date"}]
+            "Source": f"grid factor of region {choice.region!r} valid on each local date{how}"}]
     sources = frames.get("energy_sources")
     if sources is not None and "natural_gas" in set(sources["name"]):
         gas = sources[sources["name"] == "natural_gas"].iloc[0]

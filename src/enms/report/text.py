@@ -34,6 +34,8 @@ DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 """Day names by weekday number, 0 = Sunday (as the tariffs' ``applicable_days``)."""
 NA = "–"
 """How a missing value is shown."""
+NO_DEMAND_CHARGE = "no demand charge in this tariff"
+"""What the report says where the factory's tariffs carry no demand charge (NULL in the EnMS's tariffs)."""
 
 
 def fmt_number(value: object, decimals: int = 0) -> str:
@@ -173,7 +175,9 @@ def headlines(summary: Mapping[str, Any]) -> list[str]:
     lines.append("**Energy:** " + "; ".join(parts) + "." + note)
     elec = energy[energy["energy_type"] == "electricity"]
     demand = ""
-    if len(elec) and pd.notna(elec["demand_charge"].iloc[0]):
+    if not scope.has_demand_charge:
+        demand = f" ({NO_DEMAND_CHARGE})"
+    elif len(elec) and pd.notna(elec["demand_charge"].iloc[0]):
         demand = f", of which {fmt_money(elec['demand_charge'].iloc[0], scope.currency)} demand charge"
     lines.append(f"**Cost:** {fmt_money(summary['total_cost'], scope.currency)}{demand}.")
     lines.append(f"**CO₂:** {fmt_number(summary['carbon_t'], 1)} t CO₂e.")
@@ -273,8 +277,11 @@ def energy_note(summary: Mapping[str, Any]) -> str:
     if "steam" in types:
         parts.append("Steam is metered in kg (2.26 kWh per kg); it has no cost or CO₂ of its own: the gas that "
                      "makes it is already counted.")
-    parts.append("The demand charge is billed on each whole month's highest 15-minute demand; energy types are "
-                 "never added together, money and CO₂ are.")
+    if summary["scope"].has_demand_charge:
+        parts.append("The demand charge is billed on each whole month's highest 15-minute demand;")
+    else:
+        parts.append(f"There is {NO_DEMAND_CHARGE} (its demand charge is not set): the cost is the energy cost;")
+    parts.append("energy types are never added together, money and CO₂ are.")
     return " ".join(parts)
 
 

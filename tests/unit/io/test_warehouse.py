@@ -105,3 +105,18 @@ def test_anomaly_publishing_is_idempotent_and_spares_resolved_rows(warehouse):
 
 def test_forecast_publishing_keeps_the_newest_and_every_vintage(warehouse):
     check_forecast_publishing(warehouse)
+
+
+def test_electrical_and_energy_read_as_electricity(warehouse):
+    """'electrical' is the EnMS schema's default energy_type, 'energy' its older name: both are electricity."""
+    hour = START + pd.Timedelta(hours=2)
+    readings = pd.DataFrame({"time": [hour, hour + pd.Timedelta(minutes=30)], "machine_id": PRESS_ID,
+                             "energy_type": ["electrical", "energy"], "power_kw": [4.0, 8.0],
+                             "energy_kwh": [2.0, 4.0]})
+    with warehouse.transaction():
+        warehouse.write_frame("energy_readings", readings)
+    frame = warehouse.read_energy("1 hour", hour, hour + pd.Timedelta(hours=1), [PRESS_ID])
+    assert frame["energy_type"].tolist() == ["electricity"]
+    assert frame["total_energy_kwh"].item() == pytest.approx(6.0)
+    summary = warehouse.summary().set_index("what")["value"]
+    assert summary["energy types of Press"] == "1"

@@ -17,6 +17,7 @@ from unit.kpis.plant import (
     one,
     tariff,
 )
+from unit.kpis.test_tables import june_frames
 
 from enms import kpis
 
@@ -133,3 +134,19 @@ def test_a_month_demand_charge_is_the_billing_month_peak_times_the_charge() -> N
 
     clipped = kpis.demand_charges(frame, make_machines(), make_tariffs(), start="2026-06-12", end="2026-07-01")
     assert clipped["peak_kw"].tolist() == [pytest.approx(112.0)] and not clipped["whole_month"].any()
+
+
+def test_a_missing_demand_charge_is_zero_and_the_month_costs_its_energy() -> None:
+    # The EnMS's own tariffs leave demand_charge_per_kw NULL: the tariff has no demand charge, not an error.
+    frames = june_frames()
+    frames["tariffs"] = frames["tariffs"].assign(demand_charge_per_kw=None)
+    assert not kpis.has_demand_charge(frames["tariffs"])
+    assert kpis.has_demand_charge(make_tariffs())
+    charges = kpis.demand_charges(frames["energy_15min"], make_machines(), frames["tariffs"], make_factories())
+    june = one(charges, period="2026-06")
+    assert june["peak_kw"] == pytest.approx(15.0) and june["demand_charge"] == 0.0
+    table = kpis.kpi_table(frames, "f1", "2026-06-01", "2026-07-01", level="factory").set_index("energy_type")
+    # electricity 264 h x 15 kWh x 0.25 + 456 h x 15 kWh x 0.10 = 990 + 684 = 1674 USD, and nothing more
+    elec = table.loc["electricity"]
+    assert elec["demand_charge"] == 0.0
+    assert elec["total_cost"] == elec["energy_cost"] == pytest.approx(1674.0)

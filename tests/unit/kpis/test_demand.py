@@ -37,3 +37,8 @@ def test_peak_demand_is_the_largest_15_minute_average_not_the_largest_sample() -
     hourly = energy("m1", "electricity", buckets("2026-06-10 00:00", 3), 10.0).assign(total_readings=60)
     with pytest.raises(ValueError, match="15-minute"):
         kpis.peak_demand(hourly, make_machines())
+    # A machine declaring 60 s but read every second: 900 readings a 15-minute bucket are not an hourly bucket
+    quarter = energy("m1", "electricity", buckets("2026-06-10 00:00", 3, freq="15min"), 10.0)
+    peaks = kpis.peak_demand(quarter.assign(total_readings=900), make_machines(), None,
+                             start="2026-06-10", end="2026-06-11")
+    assert peaks["peak_kw"].tolist() == [pytest.approx(40.0)]

@@ -32,7 +32,10 @@ def test_run_takes_whole_local_days_and_splits_at_the_baseline_boundary() -> Non
     expected = pd.DataFrame({"bucket": grid, "machine_id": "m1", "energy_type": "electricity", "expected_kwh": 11.0,
                              "period": np.where(reporting, "reporting", "baseline"), "is_normal": True})
     tables = kpis.run(frames, expected, freqs=("day", "month"))
-    assert sorted(tables) == ["baseline_sec", "factory_day", "factory_month", "machine_day", "machine_month"]
+    assert sorted(tables) == ["baseline_sec", "carbon_regions", "factory_day", "factory_month", "machine_day",
+                              "machine_month"]
+    assert tables["carbon_regions"][["factory_name", "region", "chosen_by"]].values.tolist() == [
+        ["Demo Manufacturing Plant", "US-California", "metadata"]]
 
     # The baseline SEC covers the local days June 2 and 3: 48 h x 10 kWh / (48 h x 100 units) = 0.1 kWh/unit.
     base = tables["baseline_sec"].iloc[0]

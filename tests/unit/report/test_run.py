@@ -43,3 +43,25 @@ def test_data_completeness_counts_hours_and_clipped_gaps(frames) -> None:
     # the second gap ends after the period (11 June, 07:00 UTC): 14 h of it are inside
     assert table.loc[("Compressor-1", "Electricity"), "Longest gap (h)"] == pytest.approx(14.0)
     assert table.loc[("Boiler-1", "Steam"), "Gaps"] == 0
+
+
+def test_an_enms_factory_without_demand_charge_or_carbon_region(frames) -> None:
+    # The EnMS's own rows: tariffs with demand_charge_per_kw NULL, a factory without metadata.carbon_region
+    frames["tariffs"] = frames["tariffs"].assign(demand_charge_per_kw=None)
+    frames["factories"] = frames["factories"].assign(location=["Los Angeles, CA, USA", "Düsseldorf, Germany"],
+                                                     metadata=['{"currency": "USD"}', '{"currency": "EUR"}'])
+    built = report.build(frames, "demo-manufacturing-plant", "2026-06")
+    assert not built.scope.has_demand_charge
+    elec = built.period["factory"].set_index("energy_type").loc["electricity"]
+    # 264 h x 10 kWh x 0.25 + 456 h x 10 kWh x 0.10 = 1116 USD, with no demand charge on top
+    assert elec["demand_charge"] == 0.0 and elec["total_cost"] == pytest.approx(1116.0)
+    assert "no demand charge in this tariff" in built.summary_text
+    assert "There is no demand charge in this tariff" in built.energy_note
+    tariff_html, appendix_html = built.tariff_table.to_html(), built.tariffs_table.to_html()
+    assert "no demand charge in this tariff" in tariff_html and ">1,116<" in tariff_html  # the total
+    assert appendix_html.count("no demand charge in this tariff") == 2  # Peak and Off-Peak
+    assert "no demand charge in this tariff" in built.demand_table.to_html()
+    carbon_html = built.carbon_table.to_html()
+    assert ">0.220<" in carbon_html  # US-California's factor, not the 0.45 default
+    assert ("grid factor of region 'US-California' valid on each local date (the region chosen from the factory's "
+            "location 'Los Angeles, CA, USA')") in carbon_html

@@ -1,0 +1,75 @@
+"""End to end on the EnMS's own schema: the demo plant's series attached by name to an EnMS installation (its
+ids, 10-second machines, tariffs without demand charge, factories without our metadata), the whole pipeline with
+the production environment (env.pg.yaml) from extract to publish, and the EnMS's own views reading what we wrote.
+A second publish adds nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from enms.cli import main as enms_main
+from enms.environments import settings
+from enms.io import load_frames
+from enms.pipeline import dag_from_settings, warehouse_outline
+
+MACHINES = "Compressor-1,Boiler-1,HVAC-EU-North"
+
+
+def _count(con: psycopg.Connection, statement: str) -> int:
+    return con.execute(statement).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def production_run(fresh_enms_database, test_products, tmp_path_factory) -> tuple[str, Path, object]:
+    """The EnMS database after attaching the test plant and one pipeline run of env pg on three of its machines;
+    the run's products folder and DAG."""
+    demo = settings("test")["warehouse"]
+    assert enms_main(["db", "copy", "--source", demo, "--target", fresh_enms_database, "--attach"]) == 0
+    folder = tmp_path_factory.mktemp("pg-run")
+    values = {**settings("pg"), "warehouse": fresh_enms_database, "machines": MACHINES,
+              "products": str(folder / "products"), "reports": str(folder / "reports"), "report": {"period": "2026-10"}}
+    factories, state = warehouse_outline(values)
+    dag = dag_from_settings({**values, "data_state": state}, factories)
+    dag.build()
+    return fresh_enms_database, folder, dag
+
+
+def test_the_pipeline_runs_on_the_enms_schema_and_reports_each_factory(production_run):
+    _, folder, dag = production_run
+    assert sorted(n for n in dag if n.startswith("report-")) == ["report-demo-manufacturing-plant",
+                                                                  "report-european-production-facility"]
+    for report in (folder / "reports").glob("*.html"):
+        html = report.read_text()
+        assert "Executive summary" in html and "no demand charge" in html
+    quality = load_frames(folder / "products" / "quality", ["summary"])["summary"]
+    assert quality["interval_note"].str.contains("declared 10 s").all(), "10 s declared, 15-min readings measured"
+
+
+def test_what_we_wrote_satisfies_the_enms_and_its_views_show_it(production_run):
+    url, folder, _ = production_run
+    products = folder / "products"
+    baselines = load_frames(products / "baselines", ["energy_baselines_rows"])["energy_baselines_rows"]
+    forecasts = load_frames(products / "forecasts", ["energy_forecasts_rows"])["energy_forecasts_rows"]
+    with psycopg.connect(url) as con:
+        assert _count(con, "SELECT count(*) FROM energy_baselines") == len(baselines) == 5
+        assert _count(con, "SELECT count(*) FROM energy_forecasts") == len(forecasts) == 3 * 168
+        assert _count(con, "SELECT count(*) FROM anomalies") > 0
+        assert _count(con, "SELECT count(*) FROM v_active_anomalies") == _count(con, "SELECT count(*) FROM anomalies")
+        assert _count(con, "SELECT count(*) FROM v_baseline_compliance WHERE model_name IS NOT NULL") == _count(
+            con, "SELECT count(*) FROM energy_baselines WHERE is_active")
+        assert {name for (name,) in con.execute("SELECT DISTINCT machine_name FROM latest_forecasts")} == set(
+            MACHINES.split(","))
+
+
+def test_a_second_publish_adds_nothing(production_run):
+    url, _, dag = production_run
+    tables = ("energy_baselines", "anomalies", "energy_forecasts", "enms_analytics.forecast_vintages")
+    with psycopg.connect(url) as con:
+        before = {t: _count(con, f"SELECT count(*) FROM {t}") for t in tables}
+    dag["publish"].build(force=True)
+    with psycopg.connect(url) as con:
+        assert {t: _count(con, f"SELECT count(*) FROM {t}") for t in tables} == before
