@@ -5,8 +5,6 @@ what differs). Read by the pipeline's entry point and the `enms` command; loads 
 from __future__ import annotations
 
 import copy
-import os
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +13,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("demo", "pg", "test")
-_ENV_VARIABLE = re.compile(r"\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _PATH_KEYS = ("products", "reports")
 
 
@@ -29,14 +26,6 @@ def _merge(base: Mapping, override: Mapping) -> dict:
     return merged
 
 
-def _expand_variables(value: object) -> object:
-    if isinstance(value, str):
-        return _ENV_VARIABLE.sub(lambda m: os.environ.get(m.group(1), ""), value)
-    if isinstance(value, Mapping):
-        return {k: _expand_variables(v) for k, v in value.items()}
-    return value
-
-
 def previous_month(today: datetime | None = None) -> str:
     """The calendar month before ``today`` (UTC), as YYYY-MM."""
     today = today or datetime.now(UTC)
@@ -45,14 +34,14 @@ def previous_month(today: datetime | None = None) -> str:
 
 
 def settings(env: str = "demo", root: Path = ROOT) -> dict:
-    """The settings of environment ``env``: env.yaml merged with env.<env>.yaml, environment variables expanded,
-    paths made absolute, the report period resolved."""
+    """The settings of environment ``env``: env.yaml merged with env.<env>.yaml, paths made absolute, the report
+    period resolved. A ``warehouse`` of ``env`` stays that word: the URL (and its password) is read from
+    ENMS_DATABASE_URL only where a connection opens, so no notebook parameter or product holds it."""
     if env not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}; known: {', '.join(ENVIRONMENTS)}")
     values = yaml.safe_load((root / "env.yaml").read_text(encoding="utf-8"))
     if env != "demo":
         values = _merge(values, yaml.safe_load((root / f"env.{env}.yaml").read_text(encoding="utf-8")))
-    values = _expand_variables(values)
     for key in _PATH_KEYS:
         values[key] = str((root / values[key]).resolve())
     warehouse = values["warehouse"]

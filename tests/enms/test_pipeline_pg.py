@@ -6,7 +6,9 @@ A second publish adds nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -23,19 +25,36 @@ def _count(con: psycopg.Connection, statement: str) -> int:
     return con.execute(statement).fetchone()[0]
 
 
+PASSWORD = "Pw-9f3c-never-in-a-product"
+
+
 @pytest.fixture(scope="module")
-def production_run(fresh_enms_database, test_products, tmp_path_factory) -> tuple[str, Path, object]:
-    """The EnMS database after attaching the test plant and one pipeline run of env pg on three of its machines;
-    the run's products folder and DAG."""
+def production_run(fresh_enms_database, test_products, tmp_path_factory) -> Iterator[tuple[str, Path, object]]:
+    """The EnMS database after attaching the test plant and one pipeline run of env pg on three of its machines,
+    its URL carrying a password (the server trusts local connections, so any password is accepted): the URL, the
+    run's folder (products/ and reports/) and DAG."""
     demo = settings("test")["warehouse"]
     assert enms_main(["db", "copy", "--source", demo, "--target", fresh_enms_database, "--attach"]) == 0
+    parts = urlsplit(fresh_enms_database)
+    url = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:"
+                                           f"{parts.port or 5432}"))
     folder = tmp_path_factory.mktemp("pg-run")
-    values = {**settings("pg"), "warehouse": fresh_enms_database, "machines": MACHINES,
-              "products": str(folder / "products"), "reports": str(folder / "reports"), "report": {"period": "2026-10"}}
-    factories, state = warehouse_outline(values)
-    dag = dag_from_settings({**values, "data_state": state}, factories)
-    dag.build()
-    return fresh_enms_database, folder, dag
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENMS_DATABASE_URL", url)
+        values = {**settings("pg"), "machines": MACHINES, "products": str(folder / "products"),
+                  "reports": str(folder / "reports"), "report": {"period": "2026-10"}}
+        factories, state = warehouse_outline(values)
+        dag = dag_from_settings({**values, "data_state": state}, factories)
+        dag.build()
+        yield fresh_enms_database, folder, dag
+
+
+def test_the_password_in_the_url_is_in_no_product_and_no_report(production_run):
+    _, folder, _ = production_run
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    assert len(files) > 50
+    leaks = [str(path) for path in files if PASSWORD.encode() in path.read_bytes()]
+    assert leaks == []
 
 
 def test_the_pipeline_runs_on_the_enms_schema_and_reports_each_factory(production_run):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ class UnknownNameError(ValueError):
     """A machine or factory named in a parameter does not exist in the warehouse."""
 
 
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def resolve_url(url: str | None) -> str:
     """Turn a warehouse parameter into a URL; ``env`` (or None) reads ``ENMS_DATABASE_URL``."""
     if url is None or url.strip() in ("", "env"):
@@ -44,11 +48,12 @@ def resolve_url(url: str | None) -> str:
     return url.strip()
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
+    """``url`` with its password masked, in the user part (``user:***@``) and in the query (``password=***``)."""
     parts = urlsplit(url)
     if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+        url = url.replace(f":{parts.password}@", ":***@")
+    return _QUERY_PASSWORD.sub(r"\1***", url)
 
 
 def open_connection(url: str | None, *, create: bool = False, read_only: bool = False) -> tuple[str, str, Any]:
@@ -81,7 +86,7 @@ def _open_postgres(url: str) -> psycopg.Connection:
     except psycopg.Error as error:
         raise WarehouseError(
             f"PostgreSQL at {parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path} did not answer "
-            f"({_redact(url)}): {str(error).strip()}"
+            f"({redact(url)}): {str(error).strip()}"
         ) from error
     con.execute("SET TIME ZONE 'UTC'")
     return con

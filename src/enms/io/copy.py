@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from psycopg import sql
 
-from enms.io.connection import Connection, WarehouseError, _redact
+from enms.io.connection import Connection, WarehouseError, redact
 from enms.io.schema import LOAD_ORDER, OWN_SCHEMA
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class Copier(Connection):
         with target.transaction():
             created = created_by_copies(target)
             foreign = rows_not_created_by_us(target, created)
-            url = _redact(target.url)
+            url = redact(target.url)
             if foreign and replace:
                 raise WarehouseError(
                     f"--replace deletes only what `enms db copy` created, and {url} holds rows it did not "
@@ -206,7 +206,7 @@ class Copier(Connection):
         target.execute(
             sql.SQL("INSERT INTO {} (mode, source, created, counts) VALUES (%s, %s, %s, %s)")
             .format(_ident(COPIES)).as_string(target.connection),
-            [mode, _redact(self.url), json.dumps(created), json.dumps(counts)],
+            [mode, redact(self.url), json.dumps(created), json.dumps(counts)],
         )
 
     @staticmethod
@@ -272,7 +272,7 @@ class Copier(Connection):
             if not attached.matched:
                 raise WarehouseError(
                     f"none of the demo's machines ({names_of(attached.unmatched)}) exists in "
-                    f"{_redact(target.url)} under the same factory and machine name: nothing to attach"
+                    f"{redact(target.url)} under the same factory and machine name: nothing to attach"
                 )
             self._machine_map(target, pairs)
             own = [t for t in LOAD_ORDER if t.startswith(f"{OWN_SCHEMA}.") and t not in PIPELINE_OUTPUT]

@@ -10,7 +10,7 @@ import json as _json
 
 import pandas as pd
 
-from enms.io.connection import Connection, WarehouseError, _redact
+from enms.io.connection import Connection, WarehouseError, redact
 from enms.io.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql, energy_type_sql
 
 
@@ -90,7 +90,7 @@ class Reader(Connection):
             "FROM energy_readings r JOIN machines m ON m.id = r.machine_id"
         )
         if frame["first"].isna().all():
-            raise WarehouseError(f"{_redact(self.url)} holds no energy readings")
+            raise WarehouseError(f"{redact(self.url)} holds no energy readings")
         first = pd.Timestamp(frame.at[0, "first"]).tz_convert("UTC")
         last = pd.Timestamp(frame.at[0, "last"]).tz_convert("UTC")
         return first, last + pd.Timedelta(seconds=int(frame.at[0, "step"] or 1))

@@ -8,7 +8,7 @@ and the copy to PostgreSQL (:mod:`enms.io.copy`); it adds the schema (:mod:`enms
 
 from __future__ import annotations
 
-from enms.io.connection import WarehouseError, _redact, open_connection
+from enms.io.connection import WarehouseError, open_connection, redact
 from enms.io.copy import Copier
 from enms.io.read import Reader
 from enms.io.schema import ENUMS, OWN_SCHEMA, TABLES, TIME_SERIES_KEYS, views
@@ -68,7 +68,7 @@ class Warehouse(Reader, Writer, Copier):
         """Fail clearly when the database does not hold the EnMS tables."""
         if not self.relation_exists("machines"):
             raise WarehouseError(
-                f"{_redact(self.url)} holds no EnMS tables: run `enms db init` (PostgreSQL) "
+                f"{redact(self.url)} holds no EnMS tables: run `enms db init` (PostgreSQL) "
                 "or `enms demo` (DuckDB demo plant) first."
             )
 

@@ -120,3 +120,13 @@ def test_electrical_and_energy_read_as_electricity(warehouse):
     assert frame["total_energy_kwh"].item() == pytest.approx(6.0)
     summary = warehouse.summary().set_index("what")["value"]
     assert summary["energy types of Press"] == "1"
+
+
+def test_a_printed_url_masks_its_password_in_the_user_part_and_in_the_query():
+    from enms.io.connection import redact
+
+    assert redact("postgresql://enms:s3cret@db:5432/enms") == "postgresql://enms:***@db:5432/enms"
+    assert redact("postgresql://db/enms?user=enms&password=s3cret&sslmode=require") == (
+        "postgresql://db/enms?user=enms&password=***&sslmode=require")
+    assert redact("postgresql://db/enms?PASSWORD=s3cret") == "postgresql://db/enms?PASSWORD=***"
+    assert redact("duckdb:data/enms.duckdb") == "duckdb:data/enms.duckdb"
