@@ -60,7 +60,7 @@ def _demo(args: argparse.Namespace) -> None:
     try:
         with connect(f"duckdb:{partial}", create=True) as warehouse:
             warehouse.load(simulate(config), one_transaction=False)
-            warehouse.execute("CHECKPOINT")
+            warehouse.checkpoint()
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
@@ -89,7 +89,7 @@ def _db_copy(args: argparse.Namespace) -> None:
 def _attach(source: Warehouse, target: Warehouse, started: float) -> None:
     """`db copy --attach`: the demo's time series into the EnMS's machines of the same names, and what was
     skipped."""
-    from enms.io.copy import names_of
+    from enms.io.warehouse.copy import names_of
 
     print(f"attaching the time series of {source.url} to the EnMS's machines by factory and machine name "
           "(COPY, one transaction)")

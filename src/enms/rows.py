@@ -6,7 +6,7 @@
 * ``energy_forecasts`` and our ``forecast_vintages``: :func:`forecast_rows`, :func:`vintage_rows`.
 
 Every DECIMAL column goes through :func:`fit_decimal`, with the column's (precision, scale) from the schema
-(:data:`enms.io.schema.DECIMALS`): a value that does not fit is stored as NULL (or clipped where the column is
+(:data:`enms.io.warehouse.schema.DECIMALS`): a value that does not fit is stored as NULL (or clipped where the column is
 NOT NULL) and the reason goes into the row's metadata, so a write never crashes on an overflow.
 """
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from enms import __version__
 from enms.frames import parse_metadata, require_columns
-from enms.io.schema import DECIMALS, ENUMS
+from enms.io.warehouse.schema import DECIMALS, ENUMS
 from enms.localtime import HOUR, parse_utc
 from enms.settings import CONFIDENCE, INCIDENT_GAP_HOURS
 

@@ -61,7 +61,10 @@ def test_the_pipeline_runs_on_the_enms_schema_and_reports_each_factory(productio
     _, folder, dag = production_run
     assert sorted(n for n in dag if n.startswith("report-")) == ["report-demo-manufacturing-plant",
                                                                   "report-european-production-facility"]
-    for report in (folder / "reports").glob("*.html"):
+    reports = sorted((folder / "reports").glob("*.html"))
+    assert [r.name for r in reports] == ["demo-manufacturing-plant-2026-10.html",
+                                         "european-production-facility-2026-10.html"]
+    for report in reports:
         html = report.read_text()
         assert "Executive summary" in html and "no demand charge" in html
     quality = load_frames(folder / "products" / "quality", ["summary"])["summary"]

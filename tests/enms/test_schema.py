@@ -9,7 +9,7 @@ import pytest
 from pgserver import fresh_database
 
 from enms.io import connect
-from enms.io.schema import OWN_SCHEMA, TABLES
+from enms.io.warehouse.schema import OWN_SCHEMA, TABLES
 
 pytestmark = pytest.mark.pg
 

@@ -13,7 +13,7 @@ from forecast_frames import final_forecasts
 
 from enms import anomalies as an
 from enms import baselines as bl
-from enms.io.schema import DECIMALS, ENUMS
+from enms.io.warehouse.schema import DECIMALS, ENUMS
 from enms.rows import (
     FORECAST_MODEL_VERSION,
     VINTAGE_COLUMNS,

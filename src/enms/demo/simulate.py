@@ -18,7 +18,7 @@ from enms.demo.tables import (
     production_frame,
     truth_frame,
 )
-from enms.io.schema import OWN_SCHEMA
+from enms.io.warehouse.schema import OWN_SCHEMA
 
 
 def simulate(config: DemoConfig) -> Iterator[tuple[str, pd.DataFrame]]:

@@ -15,7 +15,7 @@ from enms.demo import plant
 from enms.demo.machine import MachineRun
 from enms.demo.models import FAULT, MAINT, MODES, STOP_REASONS
 from enms.demo.plant import Machine
-from enms.io.schema import OWN_SCHEMA
+from enms.io.warehouse.schema import OWN_SCHEMA
 from enms.units import GAS_KWH_PER_M3, STEAM_KWH_PER_KG
 
 SOURCE = "demo-simulator"

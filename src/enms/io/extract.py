@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from enms.frames import parse_metadata
-from enms.io.connection import UnknownNameError
 from enms.io.products import save_frames
 from enms.io.warehouse import Warehouse, connect
+from enms.io.warehouse.connection import UnknownNameError
 from enms.localtime import HOUR, baseline_end_utc, parse_utc
 from enms.units import canonical_energy_types
 

@@ -123,7 +123,7 @@ def test_electrical_and_energy_read_as_electricity(warehouse):
 
 
 def test_a_printed_url_masks_its_password_in_the_user_part_and_in_the_query():
-    from enms.io.connection import redact
+    from enms.io.warehouse.connection import redact
 
     assert redact("postgresql://enms:s3cret@db:5432/enms") == "postgresql://enms:***@db:5432/enms"
     assert redact("postgresql://db/enms?user=enms&password=s3cret&sslmode=require") == (

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from psycopg import sql
 
-from enms.io.connection import Connection, WarehouseError, redact
-from enms.io.schema import LOAD_ORDER, OWN_SCHEMA
+from enms.io.warehouse.connection import Connection, WarehouseError, redact
+from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA
 
 if TYPE_CHECKING:
     from enms.io.warehouse import Warehouse

@@ -10,8 +10,8 @@ import json as _json
 
 import pandas as pd
 
-from enms.io.connection import Connection, WarehouseError, redact
-from enms.io.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql, energy_type_sql
+from enms.io.warehouse.connection import Connection, WarehouseError, redact
+from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql, energy_type_sql
 
 
 class Reader(Connection):

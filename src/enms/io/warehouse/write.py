@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from enms.io.connection import Connection, WarehouseError
-from enms.io.schema import OWN_SCHEMA, TIME_SERIES_KEYS
+from enms.io.warehouse.connection import Connection, WarehouseError
+from enms.io.warehouse.schema import OWN_SCHEMA, TIME_SERIES_KEYS
 
 Plan = Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
 """(new rows, stored rows) → (insert, update, unchanged): what an idempotent anomaly write does."""

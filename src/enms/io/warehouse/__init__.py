@@ -1,18 +1,18 @@
-"""The warehouse: every SQL statement of the project, for DuckDB (embedded default) and PostgreSQL.
+"""The warehouse package: every SQL statement of the project, for DuckDB (embedded default) and PostgreSQL.
 
-:class:`Warehouse` is one class made of its parts: the connection and SQL plumbing
-(:mod:`enms.io.connection`), the reads (:mod:`enms.io.read`), the writes and write-back (:mod:`enms.io.write`)
-and the copy to PostgreSQL (:mod:`enms.io.copy`); it adds the schema (:mod:`enms.io.schema`). Open one with
-:func:`connect`.
+:class:`Warehouse` is one class made of its parts: the connection and SQL plumbing (:mod:`.connection`), the
+reads (:mod:`.read`), the writes and write-back (:mod:`.write`) and the copy to PostgreSQL (:mod:`.copy`); it
+adds the schema (:mod:`.schema`). Open one with :func:`connect`. No module outside this package holds SQL
+(tests/unit/test_layers.py checks it).
 """
 
 from __future__ import annotations
 
-from enms.io.connection import WarehouseError, open_connection, redact
-from enms.io.copy import Copier
-from enms.io.read import Reader
-from enms.io.schema import ENUMS, OWN_SCHEMA, TABLES, TIME_SERIES_KEYS, views
-from enms.io.write import Writer
+from enms.io.warehouse.connection import WarehouseError, open_connection, redact
+from enms.io.warehouse.copy import Copier
+from enms.io.warehouse.read import Reader
+from enms.io.warehouse.schema import ENUMS, OWN_SCHEMA, TABLES, TIME_SERIES_KEYS, views
+from enms.io.warehouse.write import Writer
 
 
 class Warehouse(Reader, Writer, Copier):
@@ -64,6 +64,11 @@ class Warehouse(Reader, Writer, Copier):
             found = self.query("SELECT 1 FROM pg_type WHERE typname = %s", [name])
         return not found.empty
 
+    def checkpoint(self) -> None:
+        """DuckDB: write the log into the database file, so the file is complete on its own (before a rename)."""
+        if self.dialect == "duckdb":
+            self.execute("CHECKPOINT")
+
     def require_schema(self) -> None:
         """Fail clearly when the database does not hold the EnMS tables."""
         if not self.relation_exists("machines"):
@@ -75,7 +80,7 @@ class Warehouse(Reader, Writer, Copier):
 
 
 def connect(url: str | None, *, create: bool = False, read_only: bool = False) -> Warehouse:
-    """Open the warehouse named by ``url`` (see :mod:`enms.io.connection`).
+    """Open the warehouse named by ``url`` (see :mod:`enms.io.warehouse.connection`).
 
     DuckDB files must exist unless ``create``; PostgreSQL must answer within 5 s.
     """
