@@ -11,7 +11,20 @@ export PLOOMBER_VERSION_CHECK_DISABLED := true
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # The environment: demo (env.yaml alone), pg (PostgreSQL from ENMS_DATABASE_URL) or test (the small plant).
 ENV ?= demo
-export ENV
+FACTORY ?= demo-manufacturing-plant
+PERIOD ?=
+PERIOD_END ?=
+# Values a user passes (make report FACTORY=…) are data, never make or shell code: taken as written (a `$(…)` in
+# them is not expanded by make), handed to the recipes only as environment variables ("$$FACTORY"), and ENV,
+# which also names files and targets, must be one of the environments.
+override ENV := $(value ENV)
+override FACTORY := $(value FACTORY)
+override PERIOD := $(value PERIOD)
+override PERIOD_END := $(value PERIOD_END)
+export ENV FACTORY PERIOD PERIOD_END
+ifneq ($(words $(ENV)) $(filter demo pg test,$(ENV)),1 $(ENV))
+$(error ENV must be demo, pg or test (got "$(ENV)"))
+endif
 PLOOMBER := $(BIN)/ploomber build --entry-point enms.pipeline.make
 
 .PHONY: help setup data run pipeline test lint lab bench clean report
@@ -29,7 +42,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 	touch $@
 
 data: $(INSTALLED) ## build the environment's demo plant if it is absent (data/enms.duckdb; ENV=test: the small one)
-	$(BIN)/enms demo --env $(ENV)
+	$(BIN)/enms demo --env "$$ENV"
 
 # With nothing changed since the last run of an environment, make itself stops here instead of loading Ploomber
 # (3-4 s): the stamp is newer than every input. ENV=pg always asks Ploomber: its warehouse is a live database.
@@ -43,12 +56,7 @@ products/.run-$(ENV): $(RUN_INPUTS) | $(INSTALLED)
 	@touch $@
 
 pipeline: data
-	$(PLOOMBER) --env $(ENV)
-
-FACTORY ?= demo-manufacturing-plant
-PERIOD ?=
-PERIOD_END ?=
-export FACTORY PERIOD PERIOD_END
+	$(PLOOMBER) --env "$$ENV"
 
 report: $(INSTALLED) ## one factory's report for a local month, without Ploomber: make report FACTORY=demo-manufacturing-plant PERIOD=2025-10 [ENV=pg]
 	@test -n "$$PERIOD" || { echo "usage: make report FACTORY=<slug or name> PERIOD=YYYY-MM (or PERIOD=YYYY-MM-DD PERIOD_END=YYYY-MM-DD) [ENV=pg]"; exit 2; }

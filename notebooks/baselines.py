@@ -60,6 +60,17 @@ rows = baseline_rows(fleet.candidates, fleet.models, extract["energy_sources"], 
 save_frames({**result.products(), "energy_baselines_rows": rows}, product["data"])
 
 # %% [markdown]
+# ## Series not modelled
+# Each machine and energy source is fitted on its own. One that quality finds unfit for a baseline (no
+# readings, too short a history, no normal-operation hours) is not fitted; one whose fit fails is reported with
+# the model and the error. Neither stops the others; their reasons are listed here and in the factory report.
+
+# %%
+not_fitted = fleet.not_fitted()
+print(f"{len(fleet.status) - len(not_fitted)} of {len(fleet.status)} series fitted")
+not_fitted if len(not_fitted) else "all fitted"
+
+# %% [markdown]
 # ## Candidates, out-of-sample figures and gates
 # CV(RMSE) and NMBE in % at the model's resolution: in sample (training rows), out of sample (blocked CV by
 # month) and on the held-out final weeks; `daily CV oos` is the selection score. Gates are pass/fail (None:
@@ -67,9 +78,10 @@ save_frames({**result.products(), "energy_baselines_rows": rows}, product["data"
 
 # %%
 pct = ["cv_rmse_in", "cv_rmse_oos", "cv_rmse_holdout", "cv_rmse_daily_oos", "nmbe_oos"]
-table = fleet.candidates[["machine_name", "energy_type", "model", "resolution", *pct, "r2_oos",
-                          "ashrae14_passed", "enpi_lite_passed", "nmec_passed", "caltrack_sufficiency_passed",
-                          "selected", "is_active", "activation_reason"]].copy()
+table = fleet.candidates.reindex(columns=["machine_name", "energy_type", "model", "resolution", *pct, "r2_oos",
+                                          "ashrae14_passed", "enpi_lite_passed", "nmec_passed",
+                                          "caltrack_sufficiency_passed", "selected", "is_active",
+                                          "activation_reason"])
 table[pct] = (100 * table[pct]).round(2)
 table.rename(columns={"cv_rmse_in": "CV in %", "cv_rmse_oos": "CV oos %", "cv_rmse_holdout": "CV hold-out %",
                       "cv_rmse_daily_oos": "daily CV oos %", "nmbe_oos": "NMBE oos %", "r2_oos": "R² oos"}).round(3)
@@ -92,8 +104,8 @@ naive.drop(columns="machine_id").round(4)
 # savings mean the machine used more than its baseline predicts.
 
 # %%
-fleet.savings[["machine_name", "energy_type", "model", "expected_kwh", "actual_kwh", "avoided_kwh", "avoided_pct",
-               "lower_pct", "upper_pct", "fsu", "m", "contains_zero"]].round(2)
+fleet.savings.reindex(columns=["machine_name", "energy_type", "model", "expected_kwh", "actual_kwh", "avoided_kwh",
+                               "avoided_pct", "lower_pct", "upper_pct", "fsu", "m", "contains_zero"]).round(2)
 
 # %% [markdown]
 # ## Checked against the demo plant's truth

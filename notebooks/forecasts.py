@@ -37,7 +37,7 @@ n_jobs = N_JOBS
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from enms import __version__, forecasts, plots
+from enms import __version__, forecasts, kpis, plots
 from enms.io.products import load_frames, save_frames
 from enms.quality import with_intervals
 from enms.rows import forecast_rows, vintage_rows
@@ -45,16 +45,25 @@ from enms.rows import forecast_rows, vintage_rows
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"], ["machines", "factories", "energy_hourly", "energy_15min",
                                                     "mode_hourly"])
-checked = load_frames(upstream["quality"]["data"], ["temperature_hourly", "intervals"])
+checked = load_frames(upstream["quality"]["data"], ["temperature_hourly", "intervals", "unusable"])
 machines = with_intervals(extract["machines"], checked["intervals"])  # the reading interval quality measured
-run = forecasts.run(extract["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
-                    factories=extract["factories"], energy_15min=extract["energy_15min"], n_jobs=n_jobs)
+history = kpis.usable_energy(extract, checked["unusable"])  # spikes, negative values: NaN; duplicates scaled
+run = forecasts.run(history["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
+                    factories=extract["factories"], energy_15min=history["energy_15min"], n_jobs=n_jobs)
 rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
 vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,
-             "forecasts": run.forecasts, "energy_forecasts_rows": rows, "vintages": vintages,
+             "forecasts": run.forecasts, "energy_forecasts_rows": rows, "vintages": vintages, "status": run.status,
              "peak_demand": run.peak_demand if run.peak_demand is not None else pd.DataFrame()}, product["data"])
 print(f"forecasts from {run.summary['end']} computed in {run.summary['seconds']} s")
+
+# %% [markdown]
+# Each machine and energy source is forecast on its own: one without readings, with a history shorter than the
+# backtest needs, or whose backtest fails is listed here with its reason, and the others go on.
+
+# %%
+skipped = run.status[run.status["status"] != "forecast"]
+skipped.drop(columns="machine_id") if len(skipped) else "all forecast"
 
 # %% [markdown]
 # ## Backtest
@@ -94,5 +103,5 @@ peak[peak["origin"] == peak["origin"].max()].round(1) if peak is not None and no
 # overstates the uncertainty of the sum (errors of different machines partly cancel).
 
 # %%
-figures = plots.forecast_figures(run, extract["machines"], extract["factories"], extract["energy_hourly"])
+figures = plots.forecast_figures(run, extract["machines"], extract["factories"], history["energy_hourly"])
 plt.show()

@@ -27,9 +27,13 @@
 # * the **regression EnPI** (actual ÷ expected) against the selected baselines' expected energy, the **energy
 #   performance improvement** (expected − actual) ÷ expected and the **CUSUM** of expected − actual in kWh,
 #   over the reporting period's normal-operation hours (none in the baseline year: the models learn from it).
+#
+# Energy is counted as the quality step trusts it: an hour with a spike or a negative value counts nothing
+# (its 15-minute rows neither), duplicated readings are scaled back to the expected readings, partial hours are
+# kept as measured; each such hour is a **data issue**, listed below with what was read and what was used.
 
 # %% tags=["parameters"]
-upstream = ["extract", "baselines"]
+upstream = ["extract", "quality", "baselines"]
 product = None
 code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 
@@ -47,11 +51,21 @@ set_matplotlib_formats("retina")
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"])
 baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "candidates"])
+unusable = load_frames(upstream["quality"]["data"], ["unusable"])["unusable"]
 started = time.perf_counter()
-tables = kpis.run(extract, baselines["expected_hourly"], baselines["candidates"])
+tables = kpis.run(extract, baselines["expected_hourly"], baselines["candidates"], unusable=unusable)
 save_frames(tables, product["data"])
 print(", ".join(f"{name} {len(table):,} rows" for name, table in tables.items()),
       f"computed in {time.perf_counter() - started:.0f} s")
+
+# %% [markdown]
+# ## Data issues
+# Untrusted hours per factory, machine, energy type, local month and action, with kWh as read and as counted
+# (empty: every hour was counted as read).
+
+# %%
+tables["data_issues"][["factory_name", "machine_name", "energy_type", "period", "action", "hours", "kwh_read",
+                       "kwh_used", "reasons"]].round(1)
 
 # %% [markdown]
 # ## Carbon region of each factory

@@ -20,6 +20,8 @@
 # - the forecasts to `energy_forecasts` (the newest forecast per hour wins, as the EnMS's key implies) and every
 #   forecast ever made to our own `enms_analytics.forecast_vintages`, so past forecasts can be scored later.
 #
+# Only what was modelled is written: a machine or energy source without a fitted baseline, anomaly detection or
+# forecast (see each step's status) writes nothing there, and what it had stored before stays as it was.
 # Re-running with unchanged inputs writes nothing new.
 
 # %% tags=["parameters"]
@@ -47,7 +49,10 @@ with connect(warehouse) as target:
     written = target.publish(baselines, anomalies, forecasts["energy_forecasts_rows"], forecasts["vintages"],
                              plan_anomalies=plan_write_back)
     stored = target.read_baselines()
-record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written}
+status = load_frames(upstream["baselines"]["data"], ["status"])["status"]
+not_fitted = status.loc[status["status"] != "fitted", ["machine_name", "energy_type", "status", "reason"]]
+record = {"published_at": pd.Timestamp.now(tz="UTC").isoformat(), "code_version": code_version, **written,
+          "baselines_not_published": not_fitted.to_dict("records")}
 Path(product["record"]).write_text(json.dumps(record, indent=2))
 record
 

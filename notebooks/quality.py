@@ -16,9 +16,12 @@
 # **coverage** (hours present), **gaps**, **duplicates**, **outliers** (a screening, not the anomaly
 # detector), and **CalTRACK data sufficiency** over the baseline period (≥ 90 % of hours and days present,
 # outdoor-temperature gaps of at most 6 h, no duplicate timestamps, time-zone-aware data).
-# We also build the **mask of normal-operation hours** from the operating-mode history
-# (`production_data.operating_mode`, never the current machine status): hours with any maintenance, fault or
-# offline reading, or incomplete energy data, are kept out of baseline training.
+# We also build the **mask of usable hours**, the one notion every later step obeys (baselines train on it,
+# anomalies are looked for in it, forecasts learn from it): an hour is usable when the operating-mode history
+# (`production_data.operating_mode`, never the current machine status) has no maintenance, fault or offline
+# reading in it and every energy type of the machine is complete (non-NULL readings against the measured
+# interval), not duplicated, not a spike, not negative and not in the future. The hours whose energy *value*
+# is not trusted are listed with what the KPIs and reports count instead.
 
 # %% tags=["parameters"]
 from enms import settings
@@ -38,6 +41,9 @@ print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 result = quality.run(load_frames(upstream["extract"]["data"]), spike_factor=spike_factor)
 save_frames(result.products(), product["data"])
 print(f"window {result.window['start']} to {result.window['end']} (UTC, half-open)")
+if result.window.get("future_readings", 0):
+    print(f"{result.window['future_readings']:,} readings timestamped after the extract ran were left out "
+          "(check the meters' clocks)")
 
 # %% [markdown]
 # ## Headline, per machine and energy type
@@ -65,7 +71,10 @@ result.intervals.merge(result.machines[["machine_id", "machine_name"]], on="mach
 result.baseline_periods
 
 # %% [markdown]
-# Each check with its figure and verdict; `reasons` names what failed.
+# Each check with its figure and verdict; `reasons` names what failed. `usable_hours` and `usable_days` (local
+# days with at least one usable hour) decide `fittable`: a baseline needs at least
+# `settings.MIN_BASELINE_DAYS` such days (the 8-week hold-out and the monthly cross-validation need them), and
+# `fit_reason` says why a series cannot be fitted (the baselines step reads it).
 
 # %%
 result.sufficiency.drop(columns=["machine_id"]).round(2)
@@ -88,8 +97,20 @@ result.longest_gaps(20)
 result.outlier_counts()
 
 # %% [markdown]
-# ## Normal operation
-# Why hours are excluded from baseline training, in machine-hours:
+# ## Untrusted energy values
+# Hours whose energy is not counted as read, per machine, energy type, reason and action: spikes and negative
+# values are excluded (they count nothing), duplicated readings are scaled back to the expected readings,
+# partial hours (fewer non-NULL readings than the interval allows) are kept as measured. kWh as read and as
+# the KPIs use them:
+
+# %%
+result.unusable.groupby(["machine_name", "energy_type", "reason", "action"]).agg(
+    hours=("bucket", "size"), kwh_read=("total_energy_kwh", "sum"), kwh_used=("used_kwh", "sum")).round(1)
+
+# %% [markdown]
+# ## Usable hours
+# Why hours are not usable (kept out of baseline training, anomaly detection and forecast training), in
+# machine-hours:
 
 # %%
 result.exclusions()

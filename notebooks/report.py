@@ -45,6 +45,9 @@ report = rp.build(
     incidents=load_frames(upstream["anomalies"]["data"], ["incidents"])["incidents"],
     forecasts=load_frames(upstream["forecasts"]["data"], ["forecasts"])["forecasts"],
     factory_month=load_frames(upstream["kpis"]["data"], ["factory_month"])["factory_month"],
+    unusable=load_frames(upstream["quality"]["data"], ["unusable"])["unusable"],
+    status={step: load_frames(upstream[step]["data"], ["status"])["status"]
+            for step in ("baselines", "anomalies", "forecasts")},
     code_version=code_version)
 Markdown(report.title)
 
@@ -57,6 +60,10 @@ Markdown(report.summary_text)
 # %%
 show(report.energy_note)
 report.energy_table
+
+# %%
+if report.data_issues:  # hours whose energy was not counted as stored (none: nothing shown)
+    show(report.data_issues)
 
 # %% [markdown]
 # ### Performance against the baseline
@@ -79,6 +86,10 @@ show(report.anomalies_table)
 
 # %%
 for item in report.forecast:  # heading, table and figure of next week's forecast, when there is one
+    show(item)
+
+# %%
+for item in report.not_modelled:  # heading and table of the machines a step could not model, when there are any
     show(item)
 
 # %% [markdown]

@@ -7,14 +7,17 @@
     enms extract --warehouse duckdb:data/enms.duckdb --out products/extract
     enms report --factory demo-manufacturing-plant --period 2025-10 [--period-end …] [--env pg]
     enms info --warehouse duckdb:data/enms.duckdb
+    enms import meters site.csv --factory "My Plant" --tz Europe/Berlin --unit kWh   (weather, production, modes)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -110,7 +113,38 @@ def _extract(args: argparse.Namespace) -> None:
     print(f"extracted {len(frames)} tables into {args.out}")
 
 
+_MONTH = re.compile(r"\d{4}-\d{2}")
+_PERIOD_HELP = "PERIOD=YYYY-MM (a local month, e.g. 2025-10) or PERIOD=YYYY-MM-DD PERIOD_END=YYYY-MM-DD (end exclusive)"
+
+
+def check_period(period: str, period_end: str = "") -> None:
+    """Fail, naming the setting, unless the report period is a local month or two local dates (end exclusive and
+    after the start): before the report notebook starts, so a typo costs no kernel and prints no traceback."""
+    start, end = period.strip(), period_end.strip()
+
+    def day(text: str, name: str, given: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{name} {given!r} is not a local month or date: give {_PERIOD_HELP}") from None
+
+    if _MONTH.fullmatch(start):
+        day(f"{start}-01", "--period (PERIOD)", period)
+        if end:
+            raise ValueError(f"--period (PERIOD) {start} is a whole month: leave --period-end (PERIOD_END) empty, "
+                             f"or give {_PERIOD_HELP}")
+        return
+    first = day(start, "--period (PERIOD)", period)
+    if not end:
+        raise ValueError(f"--period (PERIOD) {start} is a day: give --period-end (PERIOD_END) too, or a month "
+                         f"PERIOD={start[:7]}")
+    if day(end, "--period-end (PERIOD_END)", period_end) <= first:
+        raise ValueError(f"--period-end (PERIOD_END) {end} is not after --period (PERIOD) {start}: the end is "
+                         "exclusive, e.g. PERIOD=2025-10-01 PERIOD_END=2025-10-08 is one week")
+
+
 def _report(args: argparse.Namespace) -> None:
+    check_period(args.period, args.period_end)
     from enms.pipeline import render_report  # papermill and nbconvert load only for a report
 
     started = time.perf_counter()
@@ -124,6 +158,59 @@ def _info(args: argparse.Namespace) -> None:
         first, end = warehouse.data_range()
         print(f"{warehouse.url}: readings [{first}, {end}) = {(end - first) / pd.Timedelta(days=1):.1f} days")
         print(warehouse.summary().to_string(index=False))
+
+
+def _import(args: argparse.Namespace) -> None:
+    from enms.environments import ROOT
+    from enms.io.imports import ImportProblems, Layout, Request, run
+
+    layout = Layout(timestamp_col=args.timestamp_col, value_col=args.value_col, meter=getattr(args, "meter", None),
+                    meter_col=getattr(args, "meter_col", None), wide=getattr(args, "wide", False))
+    request = Request(args.kind, Path(args.file), args.factory, args.tz, unit=getattr(args, "unit", None),
+                      layout=layout, label=args.label, energy_type=getattr(args, "energy_type", "electricity"),
+                      machine_type=getattr(args, "machine_type", "other"), location=getattr(args, "location", None),
+                      timestamp_format=args.timestamp_format)
+    try:
+        default = f"duckdb:{ROOT / 'data' / 'mine.duckdb'}"
+        outcome = run(default if args.warehouse is None else args.warehouse, request)
+    except ImportProblems as problems:
+        print("\n".join(problems.lines), file=sys.stderr)
+        raise
+    print("\n".join([*outcome.lines, *(f"warning: {text}" for text in outcome.warnings)]))
+
+
+def _import_parser(commands: argparse._SubParsersAction) -> None:
+    kinds = commands.add_parser("import", help="your own meter, weather, production or mode files into a warehouse") \
+        .add_subparsers(dest="import_command", required=True)
+    helps = {"meters": "energy per meter (CSV or Parquet, long or wide)",
+             "weather": "outdoor temperature of the site, for every machine of the factory",
+             "production": "units produced per interval per machine", "modes": "operating mode per interval"}
+    for kind, text in helps.items():
+        sub = kinds.add_parser(kind, help=text)
+        sub.add_argument("file", help=".csv (, ; or tab separated) or .parquet")
+        sub.add_argument("--factory", required=True, help="factory name (created by a meters import)")
+        sub.add_argument("--tz", required=True, help="IANA zone of naive timestamps, e.g. Europe/Berlin")
+        if kind in ("meters", "weather"):
+            sub.add_argument("--unit", required=True, help="Wh, kWh, MWh, W, kW, MW, m3 (gas), kg (steam)"
+                             if kind == "meters" else "C or F")
+        sub.add_argument("--timestamp-col", help="default: timestamp, time, datetime or date, else the first column")
+        sub.add_argument("--timestamp-format", help="strftime format of the timestamps (default ISO 8601)")
+        sub.add_argument("--mode-col" if kind == "modes" else "--value-col", dest="value_col",
+                         help="the column of the values (default: by its name, else the only other column)")
+        if kind != "weather":
+            which = sub.add_mutually_exclusive_group()
+            which.add_argument("--meter", help="the one meter (machine) of the file (default: the file name)")
+            which.add_argument("--meter-col", help="long file: the column naming each row's meter (default: meter)")
+            which.add_argument("--wide", action="store_true", help="one column per meter")
+        sub.add_argument("--label", choices=("start", "end"), default="start",
+                         help="a timestamp marks its interval's start (default) or end")
+        if kind == "meters":
+            sub.add_argument("--energy-type", default="electricity", help="electricity, natural_gas or steam")
+            sub.add_argument("--machine-type", default="other", help="machine_type of new machines")
+            sub.add_argument("--location", help="the factory's location, when created")
+        sub.add_argument("--warehouse", help="DuckDB path or PostgreSQL URL; env reads ENMS_DATABASE_URL "
+                                             "(default: duckdb:data/mine.duckdb in the repository)")
+        sub.set_defaults(run=_import, kind=kind)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="what a warehouse holds")
     info.add_argument("--warehouse", default="duckdb:data/enms.duckdb")
     info.set_defaults(run=_info)
+    _import_parser(commands)
     return parser
 
 
@@ -182,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
 _HINTS: tuple[tuple[type[Exception], str], ...] = (
     (errors.UndefinedTable, "a table or view is missing: run `enms db init` on this database, or check that the "
                             "URL's user and search_path see the schema holding the EnMS tables"),
+    (errors.InvalidSchemaName, "the URL's search_path names no schema that exists: remove the search_path option "
+                               "from the URL or name the schema holding the EnMS tables in it"),
     (errors.UndefinedColumn, "the table lacks a column this version uses: run `enms db init` or check the EnMS's "
                              "schema version"),
     (errors.ForeignKeyViolation, "other rows reference these: to load the demo plant into an EnMS use "

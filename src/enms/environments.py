@@ -35,8 +35,9 @@ def previous_month(today: datetime | None = None) -> str:
 
 def settings(env: str = "demo", root: Path = ROOT) -> dict:
     """The settings of environment ``env``: env.yaml merged with env.<env>.yaml, paths made absolute, the report
-    period resolved. A ``warehouse`` of ``env`` stays that word: the URL (and its password) is read from
-    ENMS_DATABASE_URL only where a connection opens, so no notebook parameter or product holds it."""
+    period resolved. A ``warehouse`` of ``env`` (or none) stays that word: the URL (and its password) is read from
+    ENMS_DATABASE_URL only where a connection opens, so no notebook parameter or product holds it. An empty one
+    is an error, never PostgreSQL by default."""
     if env not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}; known: {', '.join(ENVIRONMENTS)}")
     values = yaml.safe_load((root / "env.yaml").read_text(encoding="utf-8"))
@@ -44,7 +45,14 @@ def settings(env: str = "demo", root: Path = ROOT) -> dict:
         values = _merge(values, yaml.safe_load((root / f"env.{env}.yaml").read_text(encoding="utf-8")))
     for key in _PATH_KEYS:
         values[key] = str((root / values[key]).resolve())
-    warehouse = values["warehouse"]
+    warehouse = values.get("warehouse")
+    if warehouse is None:  # absent or left blank in YAML (`warehouse:`): the variable, as `env` says
+        warehouse = values["warehouse"] = "env"
+    if not isinstance(warehouse, str) or not warehouse.strip():
+        files = "env.yaml" if env == "demo" else f"env.yaml or env.{env}.yaml"
+        what = "empty" if isinstance(warehouse, str) else f"{warehouse!r}, not text,"
+        raise ValueError(f"warehouse is {what} in {files}: give a duckdb: path, a postgresql:// URL or env "
+                         "(which reads ENMS_DATABASE_URL)")
     if warehouse.startswith("duckdb:") and not Path(warehouse.removeprefix("duckdb:")).is_absolute():
         values["warehouse"] = f"duckdb:{(root / warehouse.removeprefix('duckdb:')).resolve()}"
     if values["report"]["period"] == "previous":

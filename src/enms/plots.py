@@ -153,15 +153,18 @@ def forecast_figures(run, machines: pd.DataFrame, factories: pd.DataFrame,
                      energy_hourly: pd.DataFrame) -> list[Figure]:
     """The 168-h forecast of the chosen model after the last two weeks of actual energy (kWh per hour) of a
     ``ForecastRun``: one figure per machine and energy type (``machines.energy_types``), then one per factory
-    for the sum of its machines' electricity."""
+    for the sum of its machines' electricity; a series or factory without a forecast has none (the run's
+    ``status`` says why)."""
     figures = []
     for machine in machines.itertuples():
         for energy_type in machine.energy_types:
             history, forecast = run.series(machine.machine_id, energy_type, energy_hourly)
-            figures.append(forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history,
-                                           forecast))
+            if len(forecast):
+                figures.append(forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history,
+                                               forecast))
     for factory in factories.itertuples():
         history, forecast = run.factory_total(factory.factory_id, machines, energy_hourly)
-        figures.append(forecast_figure(f"{factory.factory_name}: electricity of all machines", factory.timezone,
-                                       history, forecast))
+        if len(forecast):
+            figures.append(forecast_figure(f"{factory.factory_name}: electricity of all machines", factory.timezone,
+                                           history, forecast))
     return figures

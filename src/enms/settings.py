@@ -10,11 +10,21 @@ N_JOBS = 2
 SPIKE_FACTOR = 2.0
 """An hour above this multiple of the machine's 99.5th-percentile hourly energy is a spike (a data error)."""
 
+ENERGY_POWER_TOLERANCE = 0.25
+"""An hour whose energy falls short of its average power × the time its readings cover by more than this fraction
+is untrusted ('energy below power'): readings stored without energy get the schema's default 0 kWh
+(``energy_kwh NOT NULL DEFAULT 0``), so a half-empty hour would otherwise look complete."""
+
 # Baselines
 HOLDOUT_WEEKS = 8
 """Final weeks of the baseline period held out as a time block (reported; selection uses blocked CV)."""
 CV_BY = "month"
 """Blocks of the leave-one-block-out cross-validation: ``month`` or ``week``."""
+
+MIN_BASELINE_DAYS = 90
+"""Local days with at least one usable (normal-operation) hour a machine's baseline period needs before a fit is
+tried: the final ``HOLDOUT_WEEKS`` (8 weeks, 56 days) are held out as a time block, and the monthly blocked
+cross-validation needs at least one more month of training days before it (56 + 30 ≈ 90)."""
 
 # Anomalies
 INCIDENT_GAP_HOURS = 2

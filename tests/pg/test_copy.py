@@ -161,12 +161,13 @@ def _snapshot_of_copy(url: str) -> dict[str, int]:
 
 
 def test_cli_reports_a_hidden_table_in_one_line(pg_url, capsys):
-    """A search_path without the EnMS's schema: UndefinedTable becomes one line naming the table."""
+    """A search_path without the EnMS's schema: one line naming the hidden tables, their schema and the fix."""
     assert main(["db", "init", "--url", pg_url]) == 0
     hidden = f"{pg_url}?options=-csearch_path%3Dnowhere"
     assert main(["info", "--warehouse", hidden]) == 2
     err = _one_error_line(capsys, "info")
-    assert 'PostgreSQL: relation "energy_readings" does not exist' in err and "run `enms db init`" in err
+    assert "energy_readings" in err and "are not visible: they are in schema public, which the search_path " \
+        "(nowhere) leaves out: remove the search_path option from the URL" in err
 
 
 def test_copy_leaves_the_pipeline_output_behind(pg_url, small_demo, tmp_path, capsys):

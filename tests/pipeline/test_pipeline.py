@@ -187,7 +187,7 @@ def test_enms_report_renders_any_month_from_the_products_and_refuses_a_bad_perio
     assert "September 2026" in html and "Executive summary" in html and "load_frames(" not in html
     assert enms_main(["report", "--factory", "demo-manufacturing-plant", "--period", "2026-13", "--env", "test"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("enms report: error:") and "period_start" in error and "Traceback" not in error
+    assert error.startswith("enms report: error: --period (PERIOD) '2026-13'") and "Traceback" not in error
 
 
 def test_a_new_reading_in_the_warehouse_reruns_the_extract(tmp_path):

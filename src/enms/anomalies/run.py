@@ -5,16 +5,18 @@ simulator's truth) evaluated at the event level against it and against the EnMS'
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from enms.anomalies.cost import add_costs
+from enms.anomalies.data_quality import data_quality_incidents
 from enms.anomalies.detectors import Detector, OldIsolationForest, ResidualScaler, default_detectors
 from enms.anomalies.evaluation import evaluation_table
-from enms.anomalies.events import combine_events, suppress_current_maintenance
-from enms.anomalies.frame import detection_frame, machine_bound
+from enms.anomalies.events import EVENT_COLUMNS, combine_events, suppress_current_maintenance
+from enms.anomalies.frame import by_series, detection_frame, machine_bound
 from enms.localtime import baseline_boundary
 from enms.settings import DETECTION_TARGETS, INCIDENT_GAP_HOURS
 from enms.units import canonical_energy_types
@@ -29,6 +31,12 @@ COMBINED = ("residual_zscore", "residual_cusum", "left_running_rule", "base_load
 ALERT_EXCLUDED_ENERGY_TYPES = ("steam",)
 """Energy types that raise no consumption alert: steam is the boiler's OUTPUT (more steam = more demand from the
 plant, not waste); its fuel (natural gas) and the boiler's electricity carry the boiler's own faults."""
+
+STATUS_COLUMNS = ["machine_id", "machine_name", "energy_type", "status", "reason", "n_reference_hours"]
+"""The anomalies step's ``status`` product: one row per machine and energy type; status 'detected', 'not
+detected' (no expected energy from a baseline, or no eligible reference hour), 'excluded' (an energy type that
+raises no alert: steam) or 'failed' (a detector raised on it); n_reference_hours: its eligible hours in the
+reference window."""
 
 
 def run_detectors(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mapping[str, Detector] | None = None,
@@ -47,6 +55,73 @@ def run_detectors(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mappi
     return out
 
 
+def detect_by_series(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mapping[str, Detector] | None = None,
+                     *, combined: Sequence[str] = COMBINED, gap_hours: int = INCIDENT_GAP_HOURS,
+                     exclude_energy_types: Sequence[str] = ALERT_EXCLUDED_ENERGY_TYPES
+                     ) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
+    """:func:`run_detectors` on each series of ``frame`` alone → ({method: events, 'combined': incidents}, one
+    status row per series: machine_id, energy_type, status, reason, n_reference_hours).
+
+    A series of ``exclude_energy_types`` is 'excluded', one without an eligible reference hour 'not detected', one
+    on which a detector raises 'failed' (the error in its reason); none of them changes another series' events.
+    ``detectors`` (unfitted) are copied for each series."""
+    lists: dict[str, list[pd.DataFrame]] = {}
+    status = []
+    references = dict(by_series(reference))
+    for key, part in by_series(frame):
+        own = references.get(key, reference.iloc[0:0])
+        row = {"machine_id": key[0], "energy_type": key[1], "n_reference_hours": int(own["eligible"].sum())}
+        if key[1] in exclude_energy_types:
+            status.append(row | {"status": "excluded", "reason": f"{key[1]} raises no consumption alert"})
+            continue
+        if row["n_reference_hours"] == 0:
+            status.append(row | {"status": "not detected", "reason": "no eligible reference hour in the baseline "
+                                                                     "period (normal operation with expected energy)"})
+            continue
+        try:
+            found = run_detectors(part, own, copy.deepcopy(detectors), combined=combined, gap_hours=gap_hours,
+                                  exclude_energy_types=exclude_energy_types)
+        except Exception as exc:  # noqa: BLE001 - a detector failing on one series never stops the others
+            status.append(row | {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"})
+            continue
+        for method, events in found.items():
+            lists.setdefault(method, []).append(events)
+        status.append(row | {"status": "detected", "reason": ""})
+    methods = [*(detectors or default_detectors()), "combined"]
+    events = {m: _stacked(lists.get(m, []), [*EVENT_COLUMNS, "detectors"] if m == "combined" else EVENT_COLUMNS)
+              for m in methods}
+    return events, status
+
+
+def _stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The series' events one below the other, in series order (the order of a run over the whole frame); with
+    none, a series' empty (typed) list, or an empty frame with ``columns``."""
+    found = [f for f in frames if len(f)]
+    if found:
+        return pd.concat(found, ignore_index=True)
+    return frames[0] if frames else pd.DataFrame(columns=columns)
+
+
+def series_status(rows: list[dict[str, object]], machines: pd.DataFrame,
+                  baseline_status: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The step's ``status`` (:data:`STATUS_COLUMNS`): every machine × declared energy type, in ``machines``
+    order; a series the detection never saw has no expected energy: 'not detected' with the baselines step's
+    reason when ``baseline_status`` gives one."""
+    found = {(r["machine_id"], r["energy_type"]): r for r in rows}
+    why = {} if baseline_status is None else {
+        (r.machine_id, r.energy_type): f"no expected energy: baseline {r.status}{f' ({r.reason})' if r.reason else ''}"
+        for r in baseline_status.itertuples()}
+    out = []
+    for machine in machines.itertuples():
+        for energy_type in machine.energy_types:
+            key = (str(machine.machine_id), energy_type)
+            row = found.get(key) or {"machine_id": key[0], "energy_type": energy_type, "status": "not detected",
+                                     "reason": why.get(key, "no expected energy from a baseline"),
+                                     "n_reference_hours": 0}
+            out.append(row | {"machine_name": machine.machine_name})
+    return pd.DataFrame(out, columns=STATUS_COLUMNS)
+
+
 @dataclass
 class Detection:
     """What the anomalies step produces."""
@@ -56,6 +131,7 @@ class Detection:
     incidents: pd.DataFrame  # combined events with wasted kWh and cost, current maintenance removed
     suppressed: pd.DataFrame  # combined events withheld because the machine is in maintenance now
     evaluation: pd.DataFrame  # event-level scores per window, detector and fault type (empty without truth)
+    status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATUS_COLUMNS))  # per series
 
     def series(self, machine_id: str, energy_type: str, truth: pd.DataFrame
                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -70,29 +146,36 @@ class Detection:
     def timelines(self, machines: pd.DataFrame, truth: pd.DataFrame
                   ) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
         """(title, timezone, hourly frame, incidents, injected faults) of every machine × energy type in
-        ``machines`` order: the arguments of :func:`enms.plots.anomaly_timeline`."""
-        return [(f"{machine.machine_name} ({energy_type})", machine.timezone,
-                 *self.series(machine.machine_id, energy_type, truth))
-                for machine in machines.itertuples() for energy_type in machine.energy_types]
+        ``machines`` order that has an hourly frame (a series without a baseline has none): the arguments of
+        :func:`enms.plots.anomaly_timeline`."""
+        panels = [(f"{machine.machine_name} ({energy_type})", machine.timezone,
+                   *self.series(machine.machine_id, energy_type, truth))
+                  for machine in machines.itertuples() for energy_type in machine.energy_types]
+        return [panel for panel in panels if not panel[2].empty]
 
 
 def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame],
-        expected_hourly: pd.DataFrame) -> Detection:
-    """Run every detector on the plant. The reference (clean) window is the baseline year's eligible hours, up
-    to each factory's local baseline boundary; the simulator's truth, when present, is read only by the
-    evaluation."""
+        expected_hourly: pd.DataFrame, baseline_status: pd.DataFrame | None = None) -> Detection:
+    """Run every detector on the plant, each series on its own (:func:`detect_by_series`; ``baseline_status``,
+    the baselines step's ``status``, gives the reason of a series without expected energy). The reference (clean)
+    window is the baseline year's eligible hours, up to each factory's local baseline boundary; the simulator's
+    truth, when present, is read only by the evaluation."""
     frame = detection_frame(expected_hourly, extract["mode_hourly"], quality["normal_mask"],
                             extract["production_hourly"], extract["environment_hourly"], extract["machines"])
     window = extract["window"].iloc[0]
     baseline_ends = _baseline_ends(frame, window)
     reference = frame[frame["bucket"] < machine_bound(frame, baseline_ends)]
-    events = run_detectors(frame, reference)
+    events, rows = detect_by_series(frame, reference)
+    status = series_status(rows, extract["machines"], baseline_status)
     kept, suppressed = suppress_current_maintenance(events["combined"], frame, extract["machine_status"])
     incidents = add_costs(kept, frame, extract["machines"], extract["factories"], extract["tariffs"],
                           extract["energy_sources"])
+    flagged = data_quality_incidents(quality.get("unusable"))  # spikes, negative values: told, never silent
+    if len(flagged):
+        incidents = pd.concat([incidents, flagged], ignore_index=True) if len(incidents) else flagged
     truth = extract.get("fault_truth", pd.DataFrame())
     evaluation = _evaluate(frame, events, truth, window, baseline_ends) if not truth.empty else pd.DataFrame()
-    return Detection(frame, events, incidents, suppressed, evaluation)
+    return Detection(frame, events, incidents, suppressed, evaluation, status)
 
 
 def _baseline_ends(frame: pd.DataFrame, window: pd.Series) -> dict[str, pd.Timestamp]:

@@ -25,11 +25,13 @@ from enms.baselines.ols import BALANCE_POINT_GRID
 from enms.baselines.persistence import load_model, model_card, save_model, save_models
 from enms.baselines.regression import RegressionBaseline
 from enms.baselines.run import (
+    STATUS_COLUMNS,
     BaselinesResult,
     FleetResult,
     Series,
     candidates_for,
     fit_fleet,
+    fit_isolated,
     fit_series,
     naive_comparison,
     prepare_series,
@@ -43,6 +45,7 @@ from enms.baselines.validation import BlockedCV, blocked_cv, check_gates, evalua
 __all__ = [
     "BALANCE_POINT_GRID",
     "DEFAULT_BASE_C",
+    "STATUS_COLUMNS",
     "TARGET_DERIVED_COLUMNS",
     "TARGET_PATTERNS",
     "TOWT_KNOTS_C",
@@ -66,6 +69,7 @@ __all__ = [
     "degree_days",
     "evaluate",
     "fit_fleet",
+    "fit_isolated",
     "fit_series",
     "heating_degrees",
     "holdout_split",

@@ -20,6 +20,11 @@ Per series (machine, energy type):
   without activating it.
 * **Savings**: expected (selected model on the reporting drivers) vs actual over the reporting period's
   normal rows, with the FSU interval at 90 % using the out-of-sample CV(RMSE).
+* **Isolation**: each series is fitted on its own. One that quality calls not fittable (``fittable`` /
+  ``fit_reason`` of its ``sufficiency``: no readings, too short a history, no normal hours) is not fitted; a
+  candidate that raises gets a candidates row with its ``error`` and is never selected; a series whose
+  selectable candidates all fail, or that raises anyway, is ``failed``. Every series gets a row in
+  :attr:`FleetResult.status` (:data:`STATUS_COLUMNS`) and the others go on.
 
 Pure core: frames in, frames and fitted estimators out; :func:`run` is the step the notebook calls.
 """
@@ -49,6 +54,24 @@ from enms.localtime import HOUR, baseline_boundary
 GATES = ("ashrae14", "enpi_lite", "nmec", "caltrack_sufficiency")
 NAIVE = "hour_of_week_mean"
 KEYS = ["machine_id", "energy_type"]
+STATUS_COLUMNS = ["machine_id", "machine_name", "energy_type", "status", "reason", "n_usable_hours"]
+"""The baselines step's ``status`` product: one row per series; status 'fitted', 'not fitted' (quality's
+verdict, nothing tried) or 'failed' (tried and raised, or no selectable candidate succeeded); n_usable_hours:
+the baseline period's normal hours with an energy value (what the fit trains on)."""
+CANDIDATE_COLUMNS = ["machine_id", "machine_name", "energy_type", "model", "resolution", "reference_only",
+                     "cv_rmse_oos", "selected", "is_active", "activation_reason", "best_hourly", "error"]
+"""The columns every candidates table has, empty or not (a fitted candidate adds its figures and gates)."""
+EXPECTED_COLUMNS = ["bucket", "machine_id", "energy_type", "actual_kwh", "expected_kwh", "is_normal", "period",
+                    "prediction", "model"]
+CUSUM_COLUMNS = ["time", "machine_id", "energy_type", "actual_kwh", "expected_kwh", "cusum_kwh"]
+_DTYPES = {"bucket": "datetime64[us, UTC]", "time": "datetime64[us, UTC]", "actual_kwh": float, "expected_kwh": float,
+           "cusum_kwh": float, "cv_rmse_oos": float, "is_normal": bool, "reference_only": bool, "selected": bool,
+           "is_active": bool, "best_hourly": bool}
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    """An empty product with ``columns``, typed as a full one (so filters and joins on it behave the same)."""
+    return pd.DataFrame(columns=columns).astype({c: t for c, t in _DTYPES.items() if c in columns})
 
 
 @dataclass
@@ -64,22 +87,49 @@ class Series:
     baseline_start: pd.Timestamp
     baseline_end: pd.Timestamp
     sufficiency: mx.GateResult
+    fittable: bool = True
+    fit_reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """'<machine name> (<energy type>)', as messages name a series."""
+        return f"{self.machine_name} ({self.energy_type})"
+
+    def usable_hours(self) -> int:
+        """Hours of the baseline period in normal operation with an energy value: what a fit trains on."""
+        rows = _baseline_rows(self, self.hourly, "bucket")
+        return int((rows & self.hourly["energy_kwh"].notna().to_numpy()).sum())
+
+    def status(self, status: str, reason: str) -> dict[str, object]:
+        """Its row of the step's ``status`` product (:data:`STATUS_COLUMNS`)."""
+        return {"machine_id": self.machine_id, "machine_name": self.machine_name, "energy_type": self.energy_type,
+                "status": status, "reason": reason, "n_usable_hours": self.usable_hours()}
 
 
 @dataclass
 class SeriesResult:
-    """Candidates with their figures, the fitted models, expected energy and the savings of one series."""
+    """Candidates with their figures, the fitted models, expected energy, the savings and the status of one
+    series (empty frames for a series not fitted)."""
 
     candidates: pd.DataFrame
     models: dict[str, Baseline]
     expected_hourly: pd.DataFrame
     cv_folds: pd.DataFrame
+    status: dict[str, object]
     savings: dict[str, object] = field(default_factory=dict)
-    cusum: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cusum: pd.DataFrame = field(default_factory=lambda: _empty(CUSUM_COLUMNS))
+
+    @classmethod
+    def without_fit(cls, series: Series, status: str, reason: str,
+                    candidates: pd.DataFrame | None = None) -> SeriesResult:
+        """The result of a series not fitted, or failed: its status row and no model."""
+        return cls(candidates if candidates is not None else _empty(CANDIDATE_COLUMNS), {}, _empty(EXPECTED_COLUMNS),
+                   pd.DataFrame(), series.status(status, reason))
 
 
 def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]) -> list[Series]:
-    """Hourly and daily drivers per series, from the extract and quality products."""
+    """Hourly and daily drivers per series, from the extract and quality products, with quality's verdict on
+    whether it can be fitted (``sufficiency``: fittable, fit_reason)."""
     machines = extract["machines"]
     window = extract["window"].iloc[0]
     hourly = hourly_drivers(
@@ -103,7 +153,8 @@ def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd
             )
             out.append(Series(machine.machine_id, machine.machine_name, energy_type, machine.timezone,
                               h.reset_index(drop=True),
-                              d.reset_index(drop=True), window["baseline_start"], boundary, gate))
+                              d.reset_index(drop=True), window["baseline_start"], boundary, gate,
+                              fittable=bool(row["fittable"]), fit_reason=str(row["fit_reason"])))
     return out
 
 
@@ -203,7 +254,7 @@ def evaluate_candidate(series: Series, candidate: Candidate, holdout_weeks: int 
         **{f"{k}_oos": v for k, v in oos.items() if k in _METRICS},
         **{f"{k}_holdout": v for k, v in holdout.items() if k in _METRICS},
         "cv_rmse_daily_oos": daily["cv_rmse"], "nmbe_daily_oos": daily["nmbe"],
-        **mx.gate_columns(gates.values()),
+        **mx.gate_columns(gates.values()), "error": "",
     }
     folds = cv.folds.assign(machine_id=series.machine_id, energy_type=series.energy_type, model=candidate.name)
     return record, model, cv.predictions, folds
@@ -214,29 +265,81 @@ _METRICS = ("cv_rmse", "nmbe", "r2", "adj_r2", "rmse", "mae", "pnrmse", "rho", "
 
 def fit_series(series: Series, holdout_weeks: int = settings.HOLDOUT_WEEKS,
                cv_by: str = settings.CV_BY) -> SeriesResult:
-    """Evaluate every candidate of a series, select by out-of-sample daily CV(RMSE), compute the savings."""
+    """Evaluate every candidate of a series, select by out-of-sample daily CV(RMSE), compute the savings.
+
+    A candidate that raises gets a row with its ``error`` (no figures) and is never selected; the others go on.
+    When no selectable candidate succeeds the series is 'failed' (its candidates rows kept, no model); when no
+    hourly one does, it has no expected hourly energy (the anomalies step skips it) but keeps its selection.
+    """
     records, models, oof, folds = [], {}, {}, []
     for candidate in candidates_for(series):
-        record, model, predictions, cand_folds = evaluate_candidate(series, candidate, holdout_weeks, cv_by)
+        try:
+            record, model, predictions, cand_folds = evaluate_candidate(series, candidate, holdout_weeks, cv_by)
+        except Exception as exc:  # noqa: BLE001 - a candidate that cannot be fitted never stops the others
+            records.append(_failed_candidate(series, candidate, exc))
+            continue
         records.append(record)
         models[candidate.name] = model
         oof[candidate.name] = predictions
         folds.append(cand_folds)
     table = pd.DataFrame(records)
-    selectable = table[~table["reference_only"]]
+    ok = (table["error"] == "").to_numpy()
+    selectable = table[ok & ~table["reference_only"].to_numpy(bool)]
+    if selectable.empty:
+        table = table.assign(selected=False, is_active=False, best_hourly=False,
+                             activation_reason=_never_selected(table, ok, pd.Series(np.nan, index=table.index)))
+        return SeriesResult.without_fit(series, "failed", _failure_reason(series, table), table)
     chosen = _select(selectable)
     table = table.merge(chosen[["model", "selected", "is_active", "activation_reason"]], on="model", how="left")
     table["selected"] = table["selected"].astype("boolean").fillna(False).astype(bool)
     table["is_active"] = table["is_active"].astype("boolean").fillna(False).astype(bool)
-    table["activation_reason"] = table["activation_reason"].fillna("reference model: never selected")
+    table["activation_reason"] = _never_selected(table, ok, table["activation_reason"])
     selected = table.loc[table["selected"], "model"].item()
-    best_hourly = table[(table["resolution"] == "hourly") & ~table["reference_only"]].sort_values(
-        "cv_rmse_oos").iloc[0]["model"]
+    hourly = table[ok & (table["resolution"] == "hourly").to_numpy() & ~table["reference_only"].to_numpy(bool)]
+    best_hourly = hourly.sort_values("cv_rmse_oos").iloc[0]["model"] if len(hourly) else None
     table["best_hourly"] = table["model"] == best_hourly
-    result = SeriesResult(table, models, _expected_hourly(series, models[best_hourly], oof[best_hourly]),
-                          pd.concat(folds, ignore_index=True))
+    expected = (_expected_hourly(series, models[best_hourly], oof[best_hourly]) if best_hourly is not None
+                else _empty(EXPECTED_COLUMNS))
+    notes = [] if best_hourly is not None else ["no hourly model: no expected hourly energy"]
+    if not ok.all():
+        notes.append(_failure_reason(series, table[~ok]))
+    result = SeriesResult(table, models, expected, pd.concat(folds, ignore_index=True),
+                          series.status("fitted", "; ".join(notes)))
     _add_savings(series, result, selected)
     return result
+
+
+def _failed_candidate(series: Series, candidate: Candidate, exc: Exception) -> dict[str, object]:
+    """The candidates row of a candidate that raised: its keys and the error (no figures)."""
+    return {"machine_id": series.machine_id, "machine_name": series.machine_name, "energy_type": series.energy_type,
+            "model": candidate.name, "resolution": candidate.resolution, "reference_only": candidate.name == NAIVE,
+            "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _never_selected(table: pd.DataFrame, ok: np.ndarray, reasons: pd.Series) -> pd.Series:
+    """The activation reasons of a series' candidates: the selection's, else why a candidate is never selected
+    (it failed, with its error, or it is the reference)."""
+    other = np.where(ok, "reference model: never selected", "failed: " + table["error"].astype(str))
+    return pd.Series(np.where(reasons.isna(), other, reasons.astype(object)), index=reasons.index, dtype=str)
+
+
+def _failure_reason(series: Series, failed: pd.DataFrame) -> str:
+    """'<machine> (<energy type>): <candidates> failed: <error>', candidates with the same error together."""
+    failed = failed[failed["error"] != ""]
+    parts = [f"{', '.join(group['model'])} failed: {error}" for error, group in failed.groupby("error", sort=False)]
+    return f"{series.label}: {'; '.join(parts) or 'no candidate model'}"
+
+
+def fit_isolated(series: Series, holdout_weeks: int = settings.HOLDOUT_WEEKS,
+                 cv_by: str = settings.CV_BY) -> SeriesResult:
+    """:func:`fit_series` when quality calls the series fittable, else its 'not fitted' status with quality's
+    reason; anything that raises outside a candidate makes it 'failed' with the error, never stops the fleet."""
+    if not series.fittable:
+        return SeriesResult.without_fit(series, "not fitted", series.fit_reason)
+    try:
+        return fit_series(series, holdout_weeks, cv_by)
+    except Exception as exc:  # noqa: BLE001 - one series failing never stops the others
+        return SeriesResult.without_fit(series, "failed", f"{series.label}: {type(exc).__name__}: {exc}")
 
 
 def _select(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -283,7 +386,8 @@ def _add_savings(series: Series, result: SeriesResult, selected: str) -> None:
 
 @dataclass
 class FleetResult:
-    """Everything the baselines step produces for the fleet."""
+    """Everything the baselines step produces for the fleet; ``status`` has one row per series
+    (:data:`STATUS_COLUMNS`), the other frames only the series fitted."""
 
     candidates: pd.DataFrame
     cv_folds: pd.DataFrame
@@ -291,6 +395,7 @@ class FleetResult:
     savings: pd.DataFrame
     cusum: pd.DataFrame
     models: dict[tuple[str, str, str], Baseline]
+    status: pd.DataFrame = field(default_factory=lambda: _empty(STATUS_COLUMNS))
 
     def of(self, machine_id: str, energy_type: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The expected-hourly and CUSUM frames of one series."""
@@ -299,19 +404,31 @@ class FleetResult:
 
         return pick(self.expected_hourly), pick(self.cusum)
 
+    def not_fitted(self) -> pd.DataFrame:
+        """The status rows of the series not fitted or failed (machine name, energy type, status, reason, usable
+        hours)."""
+        return self.status[self.status["status"] != "fitted"].drop(columns="machine_id").reset_index(drop=True)
+
+
+def _stack(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The non-empty frames one below the other; an empty frame with ``columns`` when there is none."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else _empty(columns)
+
 
 def fit_fleet(series: list[Series], holdout_weeks: int = settings.HOLDOUT_WEEKS, cv_by: str = settings.CV_BY,
               n_jobs: int = settings.N_JOBS) -> FleetResult:
-    """:func:`fit_series` for every series, in parallel over ``n_jobs`` processes (joblib)."""
-    results = Parallel(n_jobs=n_jobs)(delayed(fit_series)(s, holdout_weeks, cv_by) for s in series)
+    """:func:`fit_isolated` for every series, in parallel over ``n_jobs`` processes (joblib)."""
+    results = Parallel(n_jobs=n_jobs)(delayed(fit_isolated)(s, holdout_weeks, cv_by) for s in series)
     return FleetResult(
-        candidates=pd.concat([r.candidates for r in results], ignore_index=True),
-        cv_folds=pd.concat([r.cv_folds for r in results], ignore_index=True),
-        expected_hourly=pd.concat([r.expected_hourly for r in results], ignore_index=True),
+        candidates=_stack([r.candidates for r in results], CANDIDATE_COLUMNS),
+        cv_folds=_stack([r.cv_folds for r in results], [*KEYS, "model"]),
+        expected_hourly=_stack([r.expected_hourly for r in results], EXPECTED_COLUMNS),
         savings=pd.DataFrame([r.savings for r in results if r.savings]),
-        cusum=pd.concat([r.cusum for r in results], ignore_index=True),
+        cusum=_stack([r.cusum for r in results], CUSUM_COLUMNS),
         models={(s.machine_id, s.energy_type, name): model
                 for s, r in zip(series, results, strict=True) for name, model in r.models.items()},
+        status=pd.DataFrame([r.status for r in results], columns=STATUS_COLUMNS),
     )
 
 
@@ -319,7 +436,7 @@ def naive_comparison(candidates: pd.DataFrame) -> pd.DataFrame:
     """Per series: out-of-sample hourly CV(RMSE) of the best hourly model against the hour-of-week mean."""
     hourly = candidates[candidates["resolution"] == "hourly"]
     naive = hourly[hourly["model"] == NAIVE].set_index(KEYS)["cv_rmse_oos"].rename("naive_cv_rmse_oos")
-    best = hourly[hourly["best_hourly"]].set_index(KEYS)[["machine_name", "model", "cv_rmse_oos"]]
+    best = hourly[hourly["best_hourly"].astype(bool)].set_index(KEYS)[["machine_name", "model", "cv_rmse_oos"]]
     table = best.join(naive).reset_index()
     table["beats_naive"] = table["cv_rmse_oos"] < table["naive_cv_rmse_oos"]
     return table
@@ -383,14 +500,17 @@ class BaselinesResult:
         fleet = self.fleet
         return {"candidates": fleet.candidates, "cv_folds": fleet.cv_folds, "expected_hourly": fleet.expected_hourly,
                 "savings": fleet.savings, "cusum": fleet.cusum, "naive_comparison": self.naive_comparison,
-                "truth_check": self.truth_check}
+                "truth_check": self.truth_check, "status": fleet.status}
 
     def figure_panels(self) -> list[dict[str, object]]:
-        """Per series, the arguments of :func:`enms.plots.baseline_figure` (name, zone, expected hourly
-        energy, CUSUM and the start of the reporting period)."""
+        """Per series with expected hourly energy, the arguments of :func:`enms.plots.baseline_figure` (name,
+        zone, expected hourly energy, CUSUM and the start of the reporting period); a series not fitted has
+        none (its status row says why)."""
         panels = []
         for s in self.series:
             expected, cusum = self.fleet.of(s.machine_id, s.energy_type)
+            if expected.empty:
+                continue
             panels.append({"series_name": f"{s.machine_name} ({s.energy_type})", "timezone": s.timezone,
                            "expected_hourly": expected, "cusum": cusum, "reporting_start": s.baseline_end})
         return panels
@@ -401,7 +521,8 @@ def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]
         n_jobs: int = settings.N_JOBS) -> BaselinesResult:
     """The baselines step: drivers per series from the extract and quality products, every candidate fitted,
     validated and gated, one selected per series, expected hourly energy, savings over the reporting period,
-    the naive comparison and the truth check (the simulator's truth is read only there, never by a fit)."""
+    the naive comparison and the truth check (the simulator's truth is read only there, never by a fit). Each
+    series on its own: one that cannot be fitted gets its status row (``fleet.status``), the others go on."""
     series = prepare_series(extract, quality)
     fleet = fit_fleet(series, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs)
     check = truth_check(fleet, series, extract["efficiency_measures"], extract["fault_truth"])

@@ -11,9 +11,11 @@ The write-back rows of ``energy_forecasts`` and the vintage table are built in `
 
 from enms.forecasts.backtest import (
     REFIT_DAYS,
+    WARMUP_DAYS,
     backtest_series,
     default_models,
     forecast_metrics,
+    history_shortfall,
     rolling_origin,
     select_models,
 )
@@ -29,7 +31,7 @@ from enms.forecasts.inputs import (
 )
 from enms.forecasts.intervals import HORIZON_EDGES, ResidualIntervals, conformal_bounds
 from enms.forecasts.peak import peak_demand_forecast
-from enms.forecasts.run import ForecastRun, run
+from enms.forecasts.run import STATUS_COLUMNS, ForecastRun, run
 from enms.forecasts.statistical import (
     SARIMAXForecaster,
     SeasonalNaiveForecaster,
@@ -46,6 +48,8 @@ __all__ = [
     "MODEL_NAMES",
     "PLAN_COLUMNS",
     "REFIT_DAYS",
+    "STATUS_COLUMNS",
+    "WARMUP_DAYS",
     "WEEK_AHEAD",
     "ForecastRun",
     "GradientBoostingForecaster",
@@ -59,6 +63,7 @@ __all__ = [
     "default_models",
     "forecast_inputs",
     "forecast_metrics",
+    "history_shortfall",
     "mase",
     "peak_demand_forecast",
     "planned_schedule",

@@ -42,6 +42,11 @@ from enms.forecasts.statistical import (
 from enms.frames import require_columns
 from enms.localtime import HOUR, local_midnights, utc_instant, utc_series
 
+WARMUP_DAYS = 14
+"""Days of data before the first origin of a backtest (two weekly cycles for the lags and the decompositions)."""
+FORECAST_COLUMNS = ["origin", "bucket", "step", "predicted_kwh", "lower_kwh", "upper_kwh", "model_name"]
+"""The columns of a model's forecasts (:func:`rolling_origin`)."""
+
 #: Default re-estimation cadence in days (None: fitted once at the first origin, updated afterwards).
 REFIT_DAYS: dict[str, int | None] = {"snaive24": None, "snaive168": None, "stl_ets": 7, "sarimax": None, "gbm": 28}
 
@@ -130,8 +135,7 @@ def _walk(f: pd.DataFrame, model: HourlyForecaster, origins: Sequence[object],
             failures.append(f"{origin.isoformat()}: predict failed: {type(exc).__name__}: {exc}")
             continue
         out.append(pred)
-    columns = ["origin", "bucket", "step", "predicted_kwh", "lower_kwh", "upper_kwh"]
-    result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=columns)
+    result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=FORECAST_COLUMNS[:-1])
     result["model_name"] = model.name
     info: dict[str, object] = {"fits": fits, "failures": failures}
     if hasattr(model, "grid_") and ok:
@@ -145,7 +149,7 @@ def _walk(f: pd.DataFrame, model: HourlyForecaster, origins: Sequence[object],
 
 def _series_origins(start: pd.Timestamp, end: pd.Timestamp, timezone: str, backtest_days: int,
                     calibration_days: int, week_origins: int) -> dict[str, list[pd.Timestamp]]:
-    mids = local_midnights(start + pd.Timedelta(days=14), end, timezone)
+    mids = local_midnights(start + pd.Timedelta(days=WARMUP_DAYS), end, timezone)
     daily = [o for o in mids if o + DAY_AHEAD * HOUR <= end]
     weekly_ok = [o for o in mids if o + WEEK_AHEAD * HOUR <= end]
     day = daily[-backtest_days:] if backtest_days > 0 else []
@@ -153,6 +157,22 @@ def _series_origins(start: pd.Timestamp, end: pd.Timestamp, timezone: str, backt
     calib = before[-calibration_days:] if calibration_days > 0 else []
     week = [weekly_ok[-1 - 7 * k] for k in range(week_origins) if 7 * k < len(weekly_ok)][::-1]
     return {"calibration": list(calib), "day": list(day), "week": week}
+
+
+def history_shortfall(start: object, end: object, timezone: str, *, backtest_days: int = 28,
+                      calibration_days: int = 28) -> str:
+    """'' when a series whose data run from ``start`` to ``end`` (UTC) has every origin the backtest needs
+    (``calibration_days`` calibration and ``backtest_days`` scored day-ahead origins after the
+    :data:`WARMUP_DAYS` warm-up, local midnights of ``timezone``); else 'N days of history < M needed (…)'."""
+    start, end = utc_instant(start, "start"), utc_instant(end, "end")
+    origins = _series_origins(start, end, timezone, backtest_days, calibration_days, 0)
+    if len(origins["day"]) >= backtest_days and len(origins["calibration"]) >= calibration_days:
+        return ""
+    # one more day than the origins span: the last day-ahead forecast needs its 24 h, and the first local
+    # midnight after the warm-up may lie up to a day after it
+    needed = WARMUP_DAYS + calibration_days + backtest_days + 1
+    return (f"{(end - start) / pd.Timedelta(days=1):.1f} days of history < {needed} needed ({WARMUP_DAYS} days of "
+            f"warm-up, {calibration_days} of calibration and {backtest_days} of backtest)")
 
 
 def backtest_series(
@@ -252,6 +272,11 @@ def forecast_metrics(actual: object, predicted: object, lower: object = None, up
     return out
 
 
+METRICS_COLUMNS = ["machine_id", "energy_type", "model_name", "kind", "origins", "n", "mae", "mase", "rmse", "nrmse",
+                   "bias_kwh", "bias_pct", "coverage", "mape", "r2", "scale_kwh"]
+"""The columns of :func:`metrics_table`."""
+
+
 def metrics_table(fc: pd.DataFrame, scales: Mapping[tuple[str, str], float]) -> pd.DataFrame:
     """:func:`forecast_metrics` per series, model and kind (day_ahead: rows flagged in_day; week_ahead: in_week)
     of backtest forecasts, with the series' MASE ``scales`` (kWh)."""
@@ -263,7 +288,7 @@ def metrics_table(fc: pd.DataFrame, scales: Mapping[tuple[str, str], float]) -> 
                                  scale=scales[(mid, etype)])
             rows.append({"machine_id": mid, "energy_type": etype, "model_name": name, "kind": kind,
                          "origins": int(g["origin"].nunique()), **m, "scale_kwh": scales[(mid, etype)]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=METRICS_COLUMNS)
 
 
 def select_models(metrics: pd.DataFrame, *, min_share: float = 0.95) -> pd.DataFrame:

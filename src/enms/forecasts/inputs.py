@@ -249,7 +249,10 @@ def forecast_inputs(
     """The hourly grid per series (machine_id, energy_type) with the target and the known-in-advance inputs.
 
     * energy_kwh: ``total_energy_kwh`` of the hour, NaN when its readings cover less than ``min_coverage`` of
-      the expected 3600 / data_interval_seconds (a partial hour is a partial sum) or when the hour has no row;
+      the expected 3600 / data_interval_seconds (a partial hour is a partial sum) or when the hour has no row.
+      The step passes the energy as :func:`enms.kpis.usable_energy` counts it, so an hour quality excluded (a
+      spike, a negative value) has no row and is NaN, never learnt as a 1000× value, and duplicated readings
+      arrive scaled back;
     * plan_* from ``schedule`` (:func:`planned_schedule`); an hour without a plan (a communication outage)
       takes the plan of the same hour a week before (or after); plan_filled flags it;
     * outdoor_temp_c from ``temperature`` (bucket, machine_id, avg_outdoor_temp_c, e.g. quality's

@@ -15,7 +15,14 @@ from joblib import Parallel, delayed
 
 from enms.boosting import thread_cap
 from enms.calendars import factory_holidays
-from enms.forecasts.backtest import backtest_series, forecast_metrics, metrics_table, select_models
+from enms.forecasts.backtest import (
+    FORECAST_COLUMNS,
+    backtest_series,
+    forecast_metrics,
+    history_shortfall,
+    metrics_table,
+    select_models,
+)
 from enms.forecasts.base import WEEK_AHEAD, HourlyForecaster
 from enms.forecasts.inputs import forecast_inputs, planned_schedule, temperature_outlook, typical_schedule
 from enms.forecasts.peak import peak_demand_forecast
@@ -28,6 +35,11 @@ MASE_TARGET = 0.85
 """Target of the median day-ahead MASE of the chosen models."""
 COVERAGE_TARGET = (0.85, 0.95)
 """Target range of the day-ahead coverage of the 90 % intervals."""
+STATUS_COLUMNS = ["machine_id", "machine_name", "energy_type", "status", "reason", "history_days"]
+"""The forecast step's ``status`` product: one row per machine and declared energy type; status 'forecast' (a
+model chosen), 'not forecast' (no readings, or a history shorter than the backtest needs: nothing tried) or
+'failed' (its backtest raised, or no model gave a scored day-ahead forecast); history_days: from its first
+energy hour to the end of the data."""
 
 
 @dataclass
@@ -45,7 +57,10 @@ class ForecastRun:
       training_samples. Day-ahead = steps 1-24, week-ahead = steps 1-168 (the same run).
     * summary: median day-ahead MASE (chosen models; all series and electricity only), pooled coverage and MASE,
       targets, failures, timings; models: per series and model, fits, failures and the last fit's summary();
-      peak_demand: :func:`peak_demand_forecast` (when ``energy_15min`` was given).
+      peak_demand: :func:`peak_demand_forecast` (when ``energy_15min`` was given), over the machines with a
+      chosen electricity forecast.
+    * status: one row per machine and declared energy type (:data:`STATUS_COLUMNS`); the other frames hold the
+      series forecast only.
     """
 
     backtest: pd.DataFrame
@@ -55,6 +70,7 @@ class ForecastRun:
     summary: dict[str, object]
     models: dict[str, dict[str, object]] = field(default_factory=dict)
     peak_demand: pd.DataFrame | None = None
+    status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATUS_COLUMNS))
 
     def series(self, machine_id: str, energy_type: str,
                energy_hourly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,36 +119,60 @@ def _future_inputs(schedule: pd.DataFrame, temperature: pd.DataFrame, machines: 
     return plan.merge(outlook, on=["machine_id", "bucket"], how="left")
 
 
-def _series_jobs(inputs: pd.DataFrame, future: pd.DataFrame, zones: Mapping[str, str]) -> list[tuple]:
-    """One (key, history grid, future inputs with the local calendar, zone) per series."""
-    jobs = []
+def _series_jobs(inputs: pd.DataFrame, future: pd.DataFrame, zones: Mapping[str, str], end: pd.Timestamp, *,
+                 backtest_days: int, calibration_days: int) -> tuple[list[tuple], dict[tuple[str, str], str]]:
+    """One (key, history grid, future inputs with the local calendar, zone) per series with the history the
+    backtest needs, and the reason of each series left out (:func:`history_shortfall`)."""
+    jobs, short = [], {}
     for (mid, etype), frame in inputs.groupby(["machine_id", "energy_type"], sort=True):
+        start = utc_series(frame["bucket"], "inputs.bucket", unit="ns").min()
+        reason = history_shortfall(start, end, zones[mid], backtest_days=backtest_days,
+                                   calibration_days=calibration_days)
+        if reason:
+            short[(mid, etype)] = reason
+            continue
         fut = future[future["machine_id"] == mid].copy()
         if not fut.empty:
             cal = local_calendar(utc_series(fut["bucket"], "future.bucket", unit="ns"), zones[mid])
             fut["hour"], fut["weekday"] = cal["hour"].to_numpy(), cal["weekday"].to_numpy()
         jobs.append(((mid, etype), frame.reset_index(drop=True), fut, zones[mid]))
-    return jobs
+    return jobs, short
 
 
 def _series_job(key: tuple[str, str], frame: pd.DataFrame, future: pd.DataFrame | None, timezone: str,
                 models: Mapping[str, Callable[[], HourlyForecaster]] | None, kwargs: dict) -> tuple:
+    """One series' backtest → (key, its result or None, wall and CPU seconds, the error when it raised)."""
     started, cpu = time.perf_counter(), time.process_time()
-    with thread_cap(1):
-        res = backtest_series(frame, timezone, models, future=future, **kwargs)
-    return key, res, (time.perf_counter() - started, time.process_time() - cpu)
+    try:
+        with thread_cap(1):
+            res = backtest_series(frame, timezone, models, future=future, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - one series failing never stops the others
+        return key, None, (time.perf_counter() - started, time.process_time() - cpu), f"{type(exc).__name__}: {exc}"
+    return key, res, (time.perf_counter() - started, time.process_time() - cpu), ""
+
+
+def _no_forecasts() -> pd.DataFrame:
+    """The backtest frame of a plant where no series ran: its columns, typed as when some did."""
+    columns = ["machine_id", "energy_type", *FORECAST_COLUMNS, "actual_kwh", "in_day", "in_week", "is_final"]
+    types = {"origin": "datetime64[ns, UTC]", "bucket": "datetime64[ns, UTC]", "step": "int64", "in_day": bool,
+             "in_week": bool, "is_final": bool} | dict.fromkeys(("predicted_kwh", "lower_kwh", "upper_kwh",
+                                                                 "actual_kwh"), float)
+    return pd.DataFrame(columns=columns).astype(types)
 
 
 def _backtests(jobs: list[tuple], models: Mapping[str, Callable[[], HourlyForecaster]] | None, kwargs: dict,
-               n_jobs: int) -> tuple[pd.DataFrame, dict, dict, dict, dict]:
+               n_jobs: int) -> tuple[pd.DataFrame, dict, dict, dict, dict, dict]:
     """Every series' backtest (in ``n_jobs`` processes): all forecasts (machine_id, energy_type first), the MASE
-    scales, the per-model infos, and the wall and CPU seconds per series."""
+    scales, the per-model infos, the wall and CPU seconds per series, and the error of each series that raised."""
     if n_jobs == 1:
         results = [_series_job(k, f, u, z, models, kwargs) for k, f, u, z in jobs]
     else:
         results = Parallel(n_jobs=n_jobs)(delayed(_series_job)(k, f, u, z, models, kwargs) for k, f, u, z in jobs)
-    parts, scales, infos, seconds, cpu = [], {}, {}, {}, {}
-    for (mid, etype), res, (sec, cpu_sec) in results:
+    parts, scales, infos, seconds, cpu, errors = [], {}, {}, {}, {}, {}
+    for (mid, etype), res, (sec, cpu_sec), error in results:
+        if res is None:
+            errors[(mid, etype)] = error
+            continue
         fc = res["forecasts"]
         fc.insert(0, "machine_id", mid)
         fc.insert(1, "energy_type", etype)
@@ -141,13 +181,59 @@ def _backtests(jobs: list[tuple], models: Mapping[str, Callable[[], HourlyForeca
         infos[f"{mid}/{etype}"] = res["info"]
         seconds[f"{mid}/{etype}"] = round(sec, 2)
         cpu[f"{mid}/{etype}"] = round(cpu_sec, 2)
-    return pd.concat(parts, ignore_index=True), scales, infos, seconds, cpu
+    fc = pd.concat(parts, ignore_index=True) if parts else _no_forecasts()
+    return fc, scales, infos, seconds, cpu, errors
 
 
-def _mark_chosen(frame: pd.DataFrame, selection: pd.DataFrame) -> list[bool]:
+def _why(infos: Mapping[str, Mapping[str, Mapping[str, object]]], scales: Mapping[tuple[str, str], float],
+         key: tuple[str, str]) -> str:
+    """Why a series that ran has no chosen model: how many models failed and the first failure, or a MASE scale
+    that scores nothing (a constant history)."""
+    models = infos.get("/".join(key), {})
+    failed = [(name, info["failures"][0]) for name, info in models.items() if info.get("failures")]
+    if failed:
+        return f" ({len(failed)} of {len(models)} models failed; {failed[0][0]} at {failed[0][1]})"
+    scale = scales.get(key, math.nan)
+    return "" if math.isfinite(scale) and scale > 0 else f" (MASE scale {scale:g} kWh: no error to scale by)"
+
+
+def series_status(machines: pd.DataFrame, inputs: pd.DataFrame, end: pd.Timestamp, selection: pd.DataFrame,
+                  short: Mapping[tuple[str, str], str], errors: Mapping[tuple[str, str], str],
+                  infos: Mapping[str, Mapping[str, Mapping[str, object]]],
+                  scales: Mapping[tuple[str, str], float]) -> pd.DataFrame:
+    """The step's ``status`` (:data:`STATUS_COLUMNS`) of every machine × declared energy type (``energy_types``;
+    without that column, the series of ``inputs``), in ``machines`` order: 'forecast' when a model was chosen;
+    'not forecast' with no readings or a short history (``short``); 'failed' when its backtest raised
+    (``errors``) or no model gave a scored day-ahead forecast (the failures in ``infos``, or its MASE scale)."""
+    first = inputs.groupby(["machine_id", "energy_type"])["bucket"].min()
+    chosen = set(map(tuple, selection[["machine_id", "energy_type"]].to_numpy().tolist()))
+    names = (machines.set_index("machine_id")["machine_name"] if "machine_name" in machines.columns
+             else pd.Series(machines["machine_id"].to_numpy(), index=machines["machine_id"]))
+    declared = ([(str(m), e) for m, types in zip(machines["machine_id"], machines["energy_types"], strict=True)
+                 for e in types] if "energy_types" in machines.columns else list(first.index))
+    rows = []
+    for key in declared:
+        label = f"{names[key[0]]} ({key[1]})"
+        if key in chosen:
+            status, reason = "forecast", ""
+        elif key not in first.index:
+            status, reason = "not forecast", "no readings"
+        elif key in short:
+            status, reason = "not forecast", short[key]
+        elif key in errors:
+            status, reason = "failed", f"{label}: {errors[key]}"
+        else:
+            status, reason = "failed", f"{label}: no model gave a scored day-ahead forecast{_why(infos, scales, key)}"
+        days = (end - first[key]) / pd.Timedelta(days=1) if key in first.index else 0.0
+        rows.append({"machine_id": key[0], "machine_name": names[key[0]], "energy_type": key[1], "status": status,
+                     "reason": reason, "history_days": round(float(days), 1)})
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def _mark_chosen(frame: pd.DataFrame, selection: pd.DataFrame) -> np.ndarray:
     chosen = set(map(tuple, selection[["machine_id", "energy_type", "model_name"]].to_numpy().tolist()))
-    return [(m, e, n) in chosen for m, e, n in frame[["machine_id", "energy_type", "model_name"]]
-            .itertuples(index=False)]
+    return np.array([(m, e, n) in chosen for m, e, n in frame[["machine_id", "energy_type", "model_name"]]
+                     .itertuples(index=False)], dtype=bool)  # typed: an empty frame still filters by it
 
 
 def _overall(fc: pd.DataFrame, scales: Mapping[tuple[str, str], float]) -> dict[str, dict[str, float]]:
@@ -223,7 +309,9 @@ def run(
     local day's peak 15-minute demand per factory. ``temperature``: hourly outdoor temperature per machine
     (bucket, machine_id, avg_outdoor_temp_c; e.g. quality's temperature_hourly). ``holidays``: local closing
     dates per machine_id or factory_id for the future plan; by default the ``factories``' calendars
-    (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib).
+    (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib). Each series on its
+    own: one without readings, with a history shorter than the backtest needs, or whose backtest fails gets its
+    status row (``status``) and the selection, forecasts and peak demand go on with the others.
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     machines = machines.assign(machine_id=machines["machine_id"].astype(str))
@@ -239,9 +327,12 @@ def run(
                             temperature_days=temperature_days, holidays=holidays)
     kwargs = {"end": end, "backtest_days": backtest_days, "calibration_days": calibration_days,
               "week_origins": week_origins, "refit_days": refit_days}
-    fc, scales, infos, seconds, cpu = _backtests(_series_jobs(inputs, future, zones), models, kwargs, n_jobs)
+    jobs, short = _series_jobs(inputs, future, zones, end, backtest_days=backtest_days,
+                               calibration_days=calibration_days)
+    fc, scales, infos, seconds, cpu, errors = _backtests(jobs, models, kwargs, n_jobs)
     metrics = metrics_table(fc, scales)
     selection = select_models(metrics)
+    status = series_status(machines, inputs, end, selection, short, errors, infos, scales)
     metrics["chosen"] = _mark_chosen(metrics, selection)
     fc["chosen"] = _mark_chosen(fc, selection)
     final = fc[fc["is_final"]].drop(columns=["actual_kwh", "in_day", "in_week", "is_final"]).reset_index(drop=True)
@@ -253,12 +344,14 @@ def run(
                        temperature_days=temperature_days, holidays=holidays)
     peak = None
     if energy_15min is not None:
-        peak = peak_demand_forecast(fc[fc["chosen"] & (fc["energy_type"] == "electricity")], energy_15min,
-                                    machines, end=end)
+        electricity = fc[fc["chosen"] & (fc["energy_type"] == "electricity")]
+        # the factory's peak over the machines forecast: one without a forecast would be in the actual peaks only
+        peak = peak_demand_forecast(electricity, energy_15min,
+                                    machines[machines["machine_id"].isin(electricity["machine_id"])], end=end)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     # CPU of this process plus the series jobs (in worker processes when n_jobs > 1): the cost of the step,
     # independent of what else runs on the machine.
     own = time.process_time() - cpu_started
     summary["cpu_seconds"] = round(own + (sum(cpu.values()) if n_jobs != 1 else 0.0), 1)
     return ForecastRun(backtest=backtest, metrics=metrics, selection=selection, forecasts=final, summary=summary,
-                       models=infos, peak_demand=peak)
+                       models=infos, peak_demand=peak, status=status)

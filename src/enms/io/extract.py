@@ -46,16 +46,24 @@ def _require_known(asked: list[str], known: pd.Series, kind: str) -> None:
 
 
 def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = None,
-                    stop: str | None = None) -> dict[str, pd.Timestamp]:
+                    stop: str | None = None, *, now: pd.Timestamp | None = None) -> dict[str, pd.Timestamp]:
     """The extract window [start, end) in UTC (default: all data) and its baseline period (first 12 months).
 
     Both bounds land on whole UTC hours, whatever the reading interval: the start is floored and the end ceiled
     to the hour (data ending at the last reading + its interval, 12:35:00, give an end of 13:00, and the last
     hour is an incomplete hour the quality step reports as such). User-given bounds are rounded the same way.
+    With ``now`` (UTC) the end is at most the start of the current hour: readings timestamped in the future
+    (a meter's clock, a bad import) are left out, and so is the hour still in progress.
     """
     window_start = max(first, parse_utc(start)) if start else first
     window_end = min(end, parse_utc(stop)) if stop else end
     window_start, window_end = window_start.floor(HOUR), window_end.ceil(HOUR)
+    current_hour = None if now is None else parse_utc(now).floor(HOUR)
+    if current_hour is not None and current_hour < window_end:
+        window_end = current_hour
+        if window_end <= window_start:
+            raise ValueError(f"empty window: every reading from {window_start} on is in the future (now is "
+                             f"{parse_utc(now)}); check the meters' clocks or give an earlier start")
     if window_end <= window_start:
         raise ValueError(f"empty window: start {window_start} is not before end {window_end}")
     baseline_end = baseline_end_utc(window_start, window_end)
@@ -64,13 +72,19 @@ def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = 
 
 def extract(warehouse: Warehouse, start: str | None = None, end: str | None = None,
             machines: str | list[str] | None = None,
-            factories: str | list[str] | None = None) -> dict[str, pd.DataFrame]:
+            factories: str | list[str] | None = None, *, now: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
     """Read dimensions, hourly and 15-minute energy per machine and energy type, production, environment,
-    the hourly operating mode and (on the demo plant) the simulator's truth, for [start, end) UTC."""
+    the hourly operating mode and (on the demo plant) the simulator's truth, for [start, end) UTC.
+
+    The window ends at the start of the current hour (``now``, default the current time, UTC) at the latest;
+    the window frame's ``future_readings`` counts the selected machines' energy readings after ``now``, left
+    out. Energy ``total_readings`` count non-NULL energy readings only."""
     warehouse.require_schema()
+    now = pd.Timestamp.now(tz="UTC") if now is None else parse_utc(now)
     selected = select_machines(warehouse.read_machines(), parse_names(machines), parse_names(factories))
-    window = analysis_window(*warehouse.data_range(), start, end)
     ids = selected["machine_id"].tolist()
+    window = analysis_window(*warehouse.data_range(before=now), start, end, now=now)
+    window["future_readings"] = warehouse.count_readings_after(now, ids)
     span = (window["start"], window["end"])
     energy_hourly = _canonical(warehouse.read_energy("1 hour", *span, ids))
     selected["energy_types"] = _energy_types(selected, energy_hourly)
@@ -115,10 +129,12 @@ def _energy_types(machines: pd.DataFrame, energy_hourly: pd.DataFrame) -> pd.Ser
 
 
 def run(warehouse: str, out: Path | str, start: str | None = None, end: str | None = None,
-        machines: str | list[str] | None = None, factories: str | list[str] | None = None) -> dict[str, pd.DataFrame]:
+        machines: str | list[str] | None = None, factories: str | list[str] | None = None, *,
+        now: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
     """The extract step: open the warehouse named by ``warehouse`` read-only, :func:`extract` [start, end) UTC of
-    the named machines and factories (empty: all), and save every frame as ``out/<name>.parquet``."""
+    the named machines and factories (empty: all) up to ``now`` (default the current time), and save every frame
+    as ``out/<name>.parquet``."""
     with connect(warehouse, read_only=True) as source:
-        frames = extract(source, start, end, machines, factories)
+        frames = extract(source, start, end, machines, factories, now=now)
     save_frames(frames, out)
     return frames

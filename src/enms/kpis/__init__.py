@@ -31,7 +31,7 @@ Conventions every function follows
 Modules: ``periods`` (local periods), ``energy`` (energy, production, SEC), ``demand`` (15-minute demand, peak,
 load factor), ``cost`` (tariffs, energy cost, demand charges), ``carbon``, ``enpi`` (ratio and regression EnPI,
 CUSUM, M&V hours, baseline SEC), ``validity`` (active rows, validity dates), ``tables`` (one factory's KPI table),
-``run`` (the step).
+``issues`` (the energy counted where quality distrusts a value, and the data issues listed), ``run`` (the step).
 """
 
 from enms.kpis.carbon import (
@@ -46,12 +46,14 @@ from enms.kpis.cost import demand_charges, energy_cost, has_demand_charge, tarif
 from enms.kpis.demand import DEMAND_INTERVAL_HOURS, demand_profile, load_factor, peak_demand
 from enms.kpis.energy import energy_by_period, native_quantity, production_by_period, sec
 from enms.kpis.enpi import baseline_sec_table, cusum, mv_expected, ratio_enpi, regression_enpi
+from enms.kpis.issues import DATA_ISSUE_COLUMNS, data_issues, usable_energy
 from enms.kpis.periods import FREQS, PERIOD_COLUMNS, Freq, Level, LocalBound
 from enms.kpis.run import KPI_TABLE_FRAMES, run
 from enms.kpis.tables import kpi_table
 from enms.units import NATIVE_UNITS
 
 __all__ = [
+    "DATA_ISSUE_COLUMNS",
     "DEMAND_INTERVAL_HOURS",
     "FREQS",
     "KPI_TABLE_FRAMES",
@@ -67,6 +69,7 @@ __all__ = [
     "carbon_regions",
     "choose_carbon_region",
     "cusum",
+    "data_issues",
     "demand_charges",
     "demand_profile",
     "electricity_carbon_factors",
@@ -84,4 +87,5 @@ __all__ = [
     "run",
     "sec",
     "tariff_rates",
+    "usable_energy",
 ]

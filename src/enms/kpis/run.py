@@ -9,6 +9,7 @@ import pandas as pd
 
 from enms.kpis.carbon import carbon_regions
 from enms.kpis.enpi import baseline_sec_table, mv_expected
+from enms.kpis.issues import data_issues, usable_energy
 from enms.kpis.periods import _IDS, FREQS
 from enms.kpis.tables import _TABLE_FRAMES, _complete, kpi_table
 from enms.localtime import local_midnight, wall_clock
@@ -18,11 +19,16 @@ KPI_TABLE_FRAMES = (*_TABLE_FRAMES, "window")
 
 
 def run(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None = None,
-        candidates: pd.DataFrame | None = None, *, freqs: tuple[str, ...] = FREQS,
-        levels: tuple[str, ...] = ("machine", "factory")) -> dict[str, pd.DataFrame]:
+        candidates: pd.DataFrame | None = None, *, unusable: pd.DataFrame | None = None,
+        freqs: tuple[str, ...] = FREQS, levels: tuple[str, ...] = ("machine", "factory")) -> dict[str, pd.DataFrame]:
     """``kpi_table`` of every factory over the whole data, per local period and level: one frame per
-    ``"<level>_<freq>"`` (e.g. ``machine_month``, ``factory_day``) plus ``baseline_sec`` and ``carbon_regions``
-    (each factory's carbon region and how it was chosen, :func:`enms.kpis.carbon.carbon_regions`).
+    ``"<level>_<freq>"`` (e.g. ``machine_month``, ``factory_day``) plus ``baseline_sec``, ``carbon_regions``
+    (each factory's carbon region and how it was chosen, :func:`enms.kpis.carbon.carbon_regions`) and
+    ``data_issues`` (:func:`enms.kpis.issues.data_issues`).
+
+    Energy is counted as quality trusts it (``unusable``, quality's product: :func:`enms.kpis.issues.usable_energy`):
+    an excluded hour (spike, negative value) and its 15-minute rows count nothing, duplicated readings are scaled
+    back, so one bad hour cannot multiply a bill; every such hour is listed in ``data_issues``.
 
     The window is the whole local days inside ``frames["window"]`` [start, end) in each factory's zone (a partial
     first or last day is left out, so every period's ``hours`` is the time its data can cover). The ratio EnPI is
@@ -39,6 +45,7 @@ def run(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None
     if absent:
         raise ValueError(f"kpis.run needs frames {', '.join(absent)}")
     window = frames["window"].iloc[0]
+    frames = usable_energy(frames, unusable)
     expected = None if expected_hourly is None else mv_expected(expected_hourly, candidates)
     reference = baseline_sec_table(frames)
     out: dict[str, list[pd.DataFrame]] = {f"{level}_{freq}": [] for level in levels for freq in freqs}
@@ -69,4 +76,5 @@ def run(frames: Mapping[str, pd.DataFrame], expected_hourly: pd.DataFrame | None
     factories = frames["machines"].drop_duplicates("factory_id").sort_values("factory_id")
     regions = carbon_regions(frames["factories"], frames["carbon_factors"], factories["factory_id"].tolist())
     result["carbon_regions"] = regions.assign(factory_name=factories["factory_name"].to_numpy())
+    result["data_issues"] = data_issues(unusable, frames["machines"])
     return result

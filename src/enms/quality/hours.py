@@ -123,7 +123,9 @@ def energy_hours(
     """Energy rows of declared pairs inside [hs, he), collapsed to one row per (key, hour).
 
     Columns: key, hour, rows (rows sharing the bucket), readings (largest count, 0 if not present),
-    present, complete, excess.
+    present, complete, excess (more readings than the interval allows), full (present with at least the
+    readings the interval allows), duplicate (excess, or several rows), kwh (energy of the row with the most
+    readings, kWh), kwh_read (the rows' energy summed, kWh: what a plain sum counts), expected (readings).
     """
     require_columns(energy_hourly, ENERGY_COLUMNS, "energy_hourly")
     hours = hour_index(energy_hourly["bucket"], "energy_hourly", allow_naive=allow_naive)
@@ -134,15 +136,18 @@ def energy_hours(
             "hour": hours,
             "readings": np.nan_to_num(numeric(energy_hourly, "total_readings")),
             "has_energy": energy_hourly["total_energy_kwh"].notna().to_numpy(),
+            "kwh": numeric(energy_hourly, "total_energy_kwh"),
         }
     )
     df = df[(df["hour"] >= hs) & (df["hour"] < he)]
     df = df.merge(pairs[["machine_id", "energy_type", "key"]], on=["machine_id", "energy_type"], how="inner")
     df["present"] = df["has_energy"] & (df["readings"] > 0)
     df["readings"] = df["readings"].where(df["present"], 0.0)
+    df = df.sort_values(["key", "hour", "readings"], kind="stable")  # the last row of a bucket: most readings
     g = (
         df.groupby(["key", "hour"], sort=False)
-        .agg(rows=("readings", "size"), readings=("readings", "max"), present=("present", "any"))
+        .agg(rows=("readings", "size"), readings=("readings", "max"), present=("present", "any"),
+             kwh=("kwh", "last"), kwh_read=("kwh", "sum"))
         .reset_index()
     )
     expected = pairs["expected_readings"].to_numpy(float)[g["key"].to_numpy()]
@@ -150,6 +155,9 @@ def energy_hours(
     readings = g["readings"].to_numpy(float)
     g["complete"] = g["present"].to_numpy() & (readings >= low) & (readings <= high)
     g["excess"] = readings > high
+    g["full"] = g["present"].to_numpy() & (readings >= low)
+    g["duplicate"] = g["excess"] | (g["rows"] > 1)
+    g["expected"] = expected
     g["counted"] = np.minimum(readings, expected)  # excess readings must not hide missing ones elsewhere
     return g
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from enms.frames import numeric, require_columns
+from enms.localtime import utc_instant
 from enms.quality.hours import (
     MODE_COLUMNS,
     TEMPERATURE_COLUMNS,
@@ -24,6 +25,9 @@ from enms.quality.hours import (
 ABNORMAL_MODES = (("n_maintenance", "maintenance"), ("n_fault", "fault"), ("n_offline", "offline"))
 """Mode counts of ``mode_hourly`` that make an hour abnormal, with the reason they give."""
 
+UNTRUSTED_VALUES = ("spike", "negative energy", "negative power", "energy below power")
+"""Outlier reasons (:func:`enms.quality.find_outliers`) whose hour's energy is not trusted: never normal."""
+
 
 def normal_operation_mask(
     mode_hourly: pd.DataFrame,
@@ -31,17 +35,25 @@ def normal_operation_mask(
     machines: pd.DataFrame,
     start: pd.Timestamp,
     end: pd.Timestamp,
+    *,
+    outliers: pd.DataFrame | None = None,
+    now: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Whether each machine's UTC hour in [start, end) is in normal operation (baseline training rows).
+    """Whether each machine's UTC hour in [start, end) is *usable*: in normal operation with trusted energy
+    (the baselines' training rows, the anomalies' eligible hours).
 
-    Normal: the hour has mode data, every production_data reading in it is running or idle (a single
+    Usable: the hour has mode data, every production_data reading in it is running or idle (a single
     maintenance/fault/offline reading makes it abnormal), and every declared energy type is complete that
-    hour (a machine declaring no energy type is judged on its modes alone). The mode history
-    (``production_data.operating_mode``) decides, never the current machine status.
+    hour (non-NULL readings at least the number the interval allows), without excess readings (duplicated
+    timestamps) or duplicated rows, without a spike, negative energy or negative power in ``outliers``
+    (:func:`enms.quality.find_outliers`), and over before ``now`` (UTC; None: no check). A machine declaring no
+    energy type is judged on its modes alone. The mode history (``production_data.operating_mode``) decides,
+    never the current machine status.
 
     Columns: bucket (UTC), machine_id, is_normal, reason ('' when normal; else '; '-joined from
     'no mode data', 'maintenance', 'fault', 'offline', 'unknown mode' (readings in no listed mode),
-    'incomplete energy'). One row per machine of ``machines`` and hour of the window.
+    'incomplete energy', 'duplicate readings', 'spike', 'negative energy', 'negative power', 'future').
+    One row per machine of ``machines`` and hour of the window.
     """
     hs, he = window_hours(start, end)
     n = he - hs
@@ -62,19 +74,26 @@ def normal_operation_mask(
 
     pairs = declared_pairs(m)
     g = energy_hours(energy_hourly, pairs, hs, he)
-    complete = g["complete"].to_numpy()
+    g_machine = pairs["m_idx"].to_numpy(dtype=np.int64)[g["key"].to_numpy()]
+    g_cell = (g_machine, g["hour"].to_numpy() - hs)
     per_hour = np.zeros((n_machines, n), dtype=np.int64)
-    p_idx = pairs["m_idx"].to_numpy(dtype=np.int64)[g["key"].to_numpy()[complete]]
-    np.add.at(per_hour, (p_idx, g["hour"].to_numpy()[complete] - hs), 1)
+    np.add.at(per_hour, (g_cell[0][g["full"]], g_cell[1][g["full"]]), 1)
     declared = np.bincount(pairs["m_idx"].to_numpy(dtype=np.int64), minlength=n_machines)
     energy_ok = (per_hour >= declared[:, None]).ravel()
+    duplicate = np.zeros((n_machines, n), dtype=bool)
+    duplicate[g_cell[0][g["duplicate"]], g_cell[1][g["duplicate"]]] = True
+    untrusted = _untrusted_values(outliers, m, pairs, hs, he)
+    future = np.zeros(n, dtype=bool) if now is None else (np.arange(hs, he) + 1) > _hours_until(now)
 
     total = counts["total_readings"]
     no_mode = total <= 0
     classified = counts["n_running"] + counts["n_idle"] + sum(counts[c] for c, _ in ABNORMAL_MODES)
     flags = [("no mode data", no_mode)]
     flags += [(label, ~no_mode & (counts[col] > 0)) for col, label in ABNORMAL_MODES]
-    flags += [("unknown mode", ~no_mode & (classified < total)), ("incomplete energy", ~energy_ok)]
+    flags += [("unknown mode", ~no_mode & (classified < total)), ("incomplete energy", ~energy_ok),
+              ("duplicate readings", duplicate.ravel())]
+    flags += [(label, untrusted[label].ravel()) for label in UNTRUSTED_VALUES]
+    flags += [("future", np.tile(future, n_machines))]
     reason = join_reasons(flags, n_machines * n)
     return pd.DataFrame(
         {
@@ -84,6 +103,32 @@ def normal_operation_mask(
             "reason": reason.astype(str),
         }
     )
+
+
+def _hours_until(now: pd.Timestamp) -> float:
+    """``now`` as (fractional) hours since the Unix epoch."""
+    return (utc_instant(now, "now") - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)
+
+
+def _untrusted_values(outliers: pd.DataFrame | None, m: pd.DataFrame, pairs: pd.DataFrame, hs: int,
+                      he: int) -> dict[str, np.ndarray]:
+    """Per reason of :data:`UNTRUSTED_VALUES`: (machine row, hour − hs) flags of the declared pairs' outliers."""
+    n_machines, n = len(m), he - hs
+    out = {label: np.zeros((n_machines, n), dtype=bool) for label in UNTRUSTED_VALUES}
+    if outliers is None or outliers.empty:
+        return out
+    require_columns(outliers, ("bucket", "machine_id", "energy_type", "reason"), "outliers")
+    hour = hour_index(outliers["bucket"], "outliers")
+    rows = pd.DataFrame({"machine_id": outliers["machine_id"].astype(str).to_numpy(),
+                         "energy_type": outliers["energy_type"].astype(str).to_numpy(), "hour": hour,
+                         "reason": outliers["reason"].astype(str).to_numpy()})
+    rows = rows[(rows["hour"] >= hs) & (rows["hour"] < he)]
+    rows = rows.merge(pairs[["machine_id", "energy_type", "m_idx"]], on=["machine_id", "energy_type"])
+    labels = rows["reason"].str.split("; ")
+    for label, grid in out.items():
+        hit = labels.map(lambda found, label=label: label in found).to_numpy(dtype=bool)
+        grid[rows["m_idx"].to_numpy()[hit], rows["hour"].to_numpy()[hit] - hs] = True
+    return out
 
 
 def interpolate_temperature(

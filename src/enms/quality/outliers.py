@@ -18,6 +18,7 @@ def find_outliers(
     *,
     spike_factor: float = settings.SPIKE_FACTOR,
     rated_factor: float = 1.1,
+    power_tolerance: float = settings.ENERGY_POWER_TOLERANCE,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
@@ -31,14 +32,19 @@ def find_outliers(
     * ``'over rated power'``: electricity only, ``avg_power_kw`` > ``rated_factor`` × ``rated_power_kw``
       (the rating is electric; gas and steam kWh-equivalents are not compared with it);
     * ``'spike'``: ``total_energy_kwh`` > ``spike_factor`` × the 99.5th percentile of the same machine and
-      energy type's hourly energy (kWh): unit errors and meter glitches.
+      energy type's hourly energy (kWh): unit errors and meter glitches;
+    * ``'energy below power'``: where ``machines`` gives ``data_interval_seconds``, ``total_energy_kwh`` <
+      (1 − ``power_tolerance``) × ``power_kwh``, the energy its power implies: ``avg_power_kw`` ×
+      ``total_readings`` × interval (h). Readings stored without energy (0 kWh, the schema's default) while
+      their power was measured.
 
     Values that are plausible for the machine but unusual for the hour (a machine left running at night, a
     Saturday shift) are deliberately *not* flagged: telling them apart needs production, weather and the
     operating mode, which is the anomaly step's job. Duplicate rows are screened as they are.
 
     Columns: bucket (UTC), machine_id, machine_name, energy_type, total_energy_kwh, avg_power_kw, reason,
-    spike_ratio (energy / 99.5th percentile). Optional ``start``/``end`` restrict rows to a UTC window.
+    spike_ratio (energy / 99.5th percentile), power_kwh (NaN without an interval). Optional ``start``/``end``
+    restrict rows to a UTC window.
     """
     require_columns(energy_hourly, (*ENERGY_COLUMNS, "avg_power_kw", "min_power_kw"), "energy_hourly")
     m = machine_table(machines, ("machine_name", "timezone", "rated_power_kw"))
@@ -51,6 +57,7 @@ def find_outliers(
             "total_energy_kwh": numeric(energy_hourly, "total_energy_kwh"),
             "avg_power_kw": numeric(energy_hourly, "avg_power_kw"),
             "min_power_kw": numeric(energy_hourly, "min_power_kw"),
+            "readings": numeric(energy_hourly, "total_readings"),
         }
     )
     if start is not None or end is not None:
@@ -58,7 +65,8 @@ def find_outliers(
             raise ValueError("give both start and end, or neither")
         hs, he = window_hours(start, end)
         df = df[(df["hour"] >= hs) & (df["hour"] < he)]
-    info = m[["machine_id", "machine_name", "rated_power_kw"]]
+    interval = numeric(m, "data_interval_seconds") if "data_interval_seconds" in m else np.full(len(m), np.nan)
+    info = m[["machine_id", "machine_name", "rated_power_kw"]].assign(interval_s=interval)
     df = df.merge(info, on="machine_id", how="inner").reset_index(drop=True)
 
     energy = df["total_energy_kwh"].to_numpy(float)
@@ -71,11 +79,13 @@ def find_outliers(
     avg, low = df["avg_power_kw"].to_numpy(float), df["min_power_kw"].to_numpy(float)
     rated = numeric(df, "rated_power_kw")
     electric = df["energy_type"].isin(ELECTRIC_TYPES).to_numpy()
+    power_kwh = avg * df["readings"].to_numpy(float) * df["interval_s"].to_numpy(float) / 3600.0
     flags = [
         ("negative power", (avg < 0) | (low < 0)),
         ("negative energy", energy < 0),
         ("over rated power", electric & (avg > rated_factor * rated)),
         ("spike", ratio > spike_factor),
+        ("energy below power", (power_kwh > 0) & (energy < (1.0 - power_tolerance) * power_kwh)),
     ]
     reason = join_reasons(flags, len(df))
     hit = reason != ""
@@ -89,6 +99,7 @@ def find_outliers(
             "avg_power_kw": avg[hit],
             "reason": reason[hit].astype(str),
             "spike_ratio": ratio[hit],
+            "power_kwh": power_kwh[hit],
         }
     )
     return out.sort_values(["machine_id", "energy_type", "bucket"], kind="stable").reset_index(drop=True)

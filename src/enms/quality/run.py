@@ -14,8 +14,9 @@ from enms.quality.hours import machine_table
 from enms.quality.intervals import reading_intervals, with_intervals
 from enms.quality.operation import interpolate_temperature, normal_operation_mask
 from enms.quality.outliers import find_outliers
-from enms.quality.sufficiency import caltrack_sufficiency
+from enms.quality.sufficiency import caltrack_sufficiency, fit_readiness
 from enms.quality.summary import quality_summary
+from enms.quality.unusable import unusable_hours
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,14 @@ class QualityResult:
     normal_mask: pd.DataFrame
     temperature_hourly: pd.DataFrame
     intervals: pd.DataFrame  # per machine: declared and measured reading interval, the one used (s), a note
+    unusable: pd.DataFrame  # machine-type-hours whose energy value is not trusted, and what is used instead
 
     def products(self) -> dict[str, pd.DataFrame]:
         """The tables the step saves, by product name."""
         return {"summary": self.summary, "coverage": self.coverage, "gaps": self.gaps, "outliers": self.outliers,
                 "sufficiency": self.sufficiency, "normal_mask": self.normal_mask,
-                "temperature_hourly": self.temperature_hourly, "intervals": self.intervals}
+                "temperature_hourly": self.temperature_hourly, "intervals": self.intervals,
+                "unusable": self.unusable}
 
     def longest_gaps(self, n: int = 20) -> pd.DataFrame:
         """The ``n`` longest runs of missing hours, longest first."""
@@ -78,12 +81,19 @@ def _sufficiency(energy: pd.DataFrame, environment: pd.DataFrame, machines: pd.D
     return out.sort_values("machine_id", key=lambda ids: ids.map(position), kind="stable", ignore_index=True)
 
 
-def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = settings.SPIKE_FACTOR) -> QualityResult:
+def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = settings.SPIKE_FACTOR,
+        min_baseline_days: int = settings.MIN_BASELINE_DAYS, now: pd.Timestamp | None = None) -> QualityResult:
     """Coverage, gaps, outliers, the normal-operation mask and the interpolated outdoor temperature of the
     extract's products (``machines``, ``window``, ``energy_hourly``, ``environment_hourly``, ``mode_hourly``)
     over its window, and CalTRACK sufficiency over each factory's baseline period (:func:`baseline_periods`).
     Expected readings per hour follow each machine's reading interval as measured from its data where it
-    disagrees with ``data_interval_seconds`` (:func:`enms.quality.intervals.reading_intervals`)."""
+    disagrees with ``data_interval_seconds`` (:func:`enms.quality.intervals.reading_intervals`).
+
+    The normal-operation mask is the usable hour every later step obeys (normal operation, complete, no
+    duplicate readings, spike or negative value, over before ``now``, default the current time, UTC);
+    ``unusable`` lists the hours whose energy value is not trusted (:func:`enms.quality.unusable_hours`) and
+    ``sufficiency`` says whether each series can be fitted (:func:`enms.quality.fit_readiness`, at least
+    ``min_baseline_days`` local days with a usable hour)."""
     machines = extract_frames["machines"]
     window = extract_frames["window"].iloc[0]
     energy, environment = extract_frames["energy_hourly"], extract_frames["environment_hourly"]
@@ -91,10 +101,13 @@ def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = set
     intervals = reading_intervals(energy, machines)
     measured = with_intervals(machines, intervals)  # completeness against the interval the data show
     coverage = hourly_coverage(energy, measured, start, end)
-    outliers = find_outliers(energy, machines, spike_factor=spike_factor)
+    outliers = find_outliers(energy, measured, spike_factor=spike_factor)
     periods = baseline_periods(machines, window)
     sufficiency = _sufficiency(energy, environment, measured, window, periods)
-    mask = normal_operation_mask(extract_frames["mode_hourly"], energy, measured, start, end)
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    mask = normal_operation_mask(extract_frames["mode_hourly"], energy, measured, start, end, outliers=outliers,
+                                 now=now)
+    sufficiency = fit_readiness(sufficiency, mask, periods, min_days=min_baseline_days)
     return QualityResult(
         window=window,
         baseline_periods=periods,
@@ -108,4 +121,5 @@ def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = set
         normal_mask=mask,
         temperature_hourly=interpolate_temperature(environment, start, end, machine_ids=machines["machine_id"]),
         intervals=intervals,
+        unusable=unusable_hours(energy, measured, outliers, start, end),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from enms import settings
 from enms.frames import require_columns
 from enms.localtime import local_wall_time
 from enms.quality.hours import (
@@ -200,3 +201,80 @@ def _sufficiency_reasons(
     if not row.timezone_aware:
         reasons.append("timestamps not timezone-aware")
     return "; ".join(reasons)
+
+
+FIT_COLUMNS = ("usable_hours", "usable_days", "fittable", "fit_reason")
+"""Columns :func:`fit_readiness` adds to the sufficiency table (the baselines step reads ``fittable`` and
+``fit_reason``)."""
+
+
+def fit_readiness(sufficiency: pd.DataFrame, mask: pd.DataFrame, periods: pd.DataFrame, *,
+                  min_days: int = settings.MIN_BASELINE_DAYS) -> pd.DataFrame:
+    """``sufficiency`` (:func:`caltrack_sufficiency`, with ``timezone``) with whether a baseline can be fitted.
+
+    Over each factory zone's baseline period (``periods``: timezone, baseline_start, baseline_end, UTC):
+
+    * usable_hours: the machine's hours where ``mask`` (:func:`enms.quality.normal_operation_mask`) is normal;
+    * usable_days: local days of the factory with at least one usable hour;
+    * fittable / fit_reason: '' when fittable, else the first that applies of 'no readings' (no present hour of
+      this energy type; 'no readings in the baseline period: N days of usable history < M needed' for a machine
+      whose data start after it), 'no normal hours: <the mask's most frequent reason>' and
+      'N days of usable history < M needed' (M = ``min_days``).
+
+    ``sufficient`` becomes False where not fittable, with fit_reason appended to ``reasons``.
+    """
+    require_columns(sufficiency, ("machine_id", "timezone", "hours_present_pct", "sufficient", "reasons"),
+                    "sufficiency")
+    require_columns(mask, ("bucket", "machine_id", "is_normal", "reason"), "mask")
+    require_columns(periods, ("timezone", "baseline_start", "baseline_end"), "periods")
+    out = sufficiency.copy()
+    zones = out[["machine_id", "timezone"]].astype(str).drop_duplicates("machine_id")
+    whole = mask.assign(machine_id=mask["machine_id"].astype(str)).merge(zones, on="machine_id")
+    rows = whole.merge(periods.astype({"timezone": str}), on="timezone")
+    rows = rows[(rows["bucket"] >= rows["baseline_start"]) & (rows["bucket"] < rows["baseline_end"])]
+    usable = rows[rows["is_normal"].astype(bool)]
+    hours = usable.groupby("machine_id").size()
+    n_days = _usable_days(usable)
+    later_days = _usable_days(whole[whole["is_normal"].astype(bool)])  # a machine whose data start later
+    dominant = rows[~rows["is_normal"].astype(bool)].groupby("machine_id")["reason"].agg(_dominant_reason)
+
+    ids = out["machine_id"].astype(str)
+    out["usable_hours"] = ids.map(hours).fillna(0).astype(np.int64).to_numpy()
+    out["usable_days"] = ids.map(n_days).fillna(0).astype(np.int64).to_numpy()
+    out["fit_reason"] = [
+        _fit_reason(present, n_hours, n_days, int(later_days.get(machine, 0)), dominant.get(machine, "no mode data"),
+                    min_days)
+        for machine, present, n_hours, n_days in zip(ids, out["hours_present_pct"].astype(float),
+                                                     out["usable_hours"], out["usable_days"], strict=True)]
+    out["fittable"] = out["fit_reason"] == ""
+    out["sufficient"] = out["sufficient"].astype(bool) & out["fittable"]
+    out["reasons"] = [r if not f else (f if not r else f"{r}; {f}")
+                      for r, f in zip(out["reasons"].astype(str), out["fit_reason"], strict=True)]
+    return out
+
+
+def _usable_days(usable: pd.DataFrame) -> pd.Series:
+    """Local days (of the machine's factory) with at least one usable hour, per machine."""
+    days = local_wall_time(usable["bucket"].reset_index(drop=True), usable["timezone"].reset_index(drop=True))
+    per_machine = pd.DataFrame({"machine_id": usable["machine_id"].to_numpy(), "day": days.dt.normalize()})
+    return per_machine.groupby("machine_id")["day"].nunique()
+
+
+def _fit_reason(present_pct: float, n_hours: int, n_days: int, days_in_window: int, dominant: str,
+                min_days: int) -> str:
+    """Why a series cannot get a baseline ('' when it can): see :func:`fit_readiness`."""
+    if present_pct <= 0:
+        if days_in_window:
+            return f"no readings in the baseline period: {days_in_window} days of usable history < {min_days} needed"
+        return "no readings"
+    if n_hours == 0:
+        return f"no normal hours: {dominant}"
+    if n_days < min_days:
+        return f"{n_days} days of usable history < {min_days} needed"
+    return ""
+
+
+def _dominant_reason(reasons: pd.Series) -> str:
+    """The most frequent single reason among '; '-joined mask reasons (ties: the first seen)."""
+    labels = reasons.str.split("; ").explode()
+    return str(labels.value_counts(sort=True).index[0])

@@ -35,6 +35,7 @@ from enms.report.figures import (
                                  monthly_cost_figure,
                                  trend_figure,
 )
+from enms.report.modelled import not_modelled, not_modelled_section, not_modelled_table
 from enms.report.run import Report, build, machine_sections
 from enms.report.scope import (
                                  Scope,
@@ -96,7 +97,8 @@ __all__ = [
     "footer_markdown", "forecast_markdown", "forecast_outlook", "forecast_outlook_figure", "forecast_table",
     "gates_table", "headlines", "incidents_in_period", "last_full_month", "latest_machine_month_view",
     "machine_figure", "machine_highlights", "machine_kpi_table", "machine_sections", "machines_overview",
-    "monthly_cost_figure", "performance", "performance_lines", "performance_sentence", "performance_table",
+    "monthly_cost_figure", "not_modelled", "not_modelled_section", "not_modelled_table", "performance",
+    "performance_lines", "performance_sentence", "performance_table",
     "period_kpis", "period_label", "report_filename", "report_scope", "resolve_factory", "resolve_period", "slug",
     "styled", "summary_markdown", "tariff_schedule", "tariff_split", "tariff_table", "tariffs_appendix_table",
     "title_markdown", "trend_figure",

@@ -11,8 +11,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from enms import __version__
+from enms import __version__, kpis
 from enms.report import content, figures, tables, text
+from enms.report.issues import data_issues_in_period, data_issues_markdown
+from enms.report.modelled import not_modelled_section
 from enms.report.scope import Scope, factory_machines, report_scope
 
 NO_PERFORMANCE = "*No savings result for this period (see the summary above).*"
@@ -65,9 +67,11 @@ class Report:
     summary_text: str
     energy_note: str
     energy_table: Styler
+    data_issues: str  # Markdown: the period's untrusted hours and what was counted ('' when none)
     performance_table: Styler | str
     anomalies_table: Styler | str
     forecast: list[Shown]
+    not_modelled: list[Shown]  # heading and table of the series a step could not model ([] when none)
     daily_figure: Figure
     trend_figure: Figure | str
     demand_table: Styler
@@ -90,13 +94,19 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
           gaps: pd.DataFrame | None = None, expected_hourly: pd.DataFrame | None = None,
           candidates: pd.DataFrame | None = None, incidents: pd.DataFrame | None = None,
           forecasts: pd.DataFrame | None = None, factory_month: pd.DataFrame | None = None,
+          unusable: pd.DataFrame | None = None, status: Mapping[str, pd.DataFrame] | None = None,
           code_version: str = "", enms_version: str = __version__) -> Report:
     """The report of ``factory`` (slug, name or id) over a local period (see :func:`enms.report.resolve_period`).
 
     ``frames``: the extract step's products; ``gaps`` (quality), ``expected_hourly`` and ``candidates``
     (baselines), ``incidents`` (anomalies), ``forecasts`` (forecasts) and ``factory_month`` (kpis): the other
-    steps' products. ``code_version`` and ``enms_version`` go into the footer.
+    steps' products. ``unusable`` (quality): the hours whose energy is not trusted; every figure counts them as
+    the KPI step does (:func:`enms.kpis.usable_energy`) and ``data_issues`` lists them. ``status``: the
+    ``status`` products of the baselines, anomalies and forecasts steps by step name; ``not_modelled`` lists
+    the factory's series one of them could not model. ``code_version`` and ``enms_version`` go into the footer.
     """
+    read = frames  # as the meters stored them: the completeness table counts these
+    frames = kpis.usable_energy(frames, unusable)
     scope = report_scope(frames, factory, period_start, period_end)
     period = content.period_kpis(frames, scope, expected_hourly)
     summary = content.executive_summary(frames, scope, expected_hourly=expected_hourly, candidates=candidates,
@@ -113,10 +123,12 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
         summary_text=text.summary_markdown(summary),
         energy_note=text.energy_note(summary),
         energy_table=tables.energy_table(summary),
+        data_issues=data_issues_markdown(data_issues_in_period(unusable, frames, scope)),
         performance_table=_or(None if summary["performance"] is None else
                               tables.performance_table(summary["performance"]), NO_PERFORMANCE),
         anomalies_table=_or(tables.anomalies_table(summary["anomalies"], scope), NO_ANOMALY),
         forecast=forecast,
+        not_modelled=not_modelled_section(status, frames, scope),
         daily_figure=figures.daily_energy_cost_figure(period["factory_day"], scope),
         trend_figure=_or(figures.trend_figure(factory_month, scope), NO_TREND),
         demand_table=tables.demand_table(period["factory"], scope),
@@ -127,6 +139,6 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
         gates_table=_or(tables.gates_table(candidates, machines, scope), NO_BASELINES),
         tariffs_table=tables.tariffs_appendix_table(frames["tariffs"], scope),
         carbon_table=tables.carbon_appendix_table(frames, scope),
-        completeness_table=tables.completeness_table(content.data_completeness(frames, scope, gaps)),
+        completeness_table=tables.completeness_table(content.data_completeness(read, scope, gaps)),
         footer=text.footer_markdown(scope, code_version, enms_version),
     )

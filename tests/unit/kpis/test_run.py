@@ -32,8 +32,9 @@ def test_run_takes_whole_local_days_and_splits_at_the_baseline_boundary() -> Non
     expected = pd.DataFrame({"bucket": grid, "machine_id": "m1", "energy_type": "electricity", "expected_kwh": 11.0,
                              "period": np.where(reporting, "reporting", "baseline"), "is_normal": True})
     tables = kpis.run(frames, expected, freqs=("day", "month"))
-    assert sorted(tables) == ["baseline_sec", "carbon_regions", "factory_day", "factory_month", "machine_day",
-                              "machine_month"]
+    assert sorted(tables) == ["baseline_sec", "carbon_regions", "data_issues", "factory_day", "factory_month",
+                              "machine_day", "machine_month"]
+    assert tables["data_issues"].empty and list(tables["data_issues"].columns) == list(kpis.DATA_ISSUE_COLUMNS)
     assert tables["carbon_regions"][["factory_name", "region", "chosen_by"]].values.tolist() == [
         ["Demo Manufacturing Plant", "US-California", "metadata"]]
 

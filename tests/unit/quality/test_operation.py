@@ -51,3 +51,28 @@ def test_normal_operation_mask() -> None:
     assert r2 == ["", "incomplete energy", "", "", "", "", "", ""]
     assert mask["is_normal"].tolist() == [r == "" for r in r1 + r2]
     assert (mask["bucket"].iloc[:n] == grid.tz_convert("UTC")).all()
+
+
+def test_mask_refuses_duplicated_untrusted_and_future_hours() -> None:
+    n = 8
+    end = START + pd.Timedelta(hours=n)
+    grid = hours(START, n)
+    mode = pd.concat([mode_rows("m1", grid), mode_rows("m2", grid)], ignore_index=True)
+    energy = full_energy(START, n)
+    e1 = energy.index[energy["machine_id"] == "m1"]
+    energy.loc[e1[1], "total_readings"] = 120  # every timestamp twice
+    energy.loc[e1[2], "total_readings"] = 30  # half the readings NULL: counted 30 of 60
+    gas = energy.index[energy["energy_type"] == "natural_gas"]
+    outliers = pd.DataFrame({"bucket": grid[[3, 4, 5]], "machine_id": ["m1", "m2", "m2"],
+                             "energy_type": ["electricity", "natural_gas", "natural_gas"],
+                             "reason": ["spike", "negative energy; negative power", "over rated power"]})
+    energy = pd.concat([energy, energy.loc[[gas[0]]]], ignore_index=True)  # a duplicated row
+
+    mask = q.normal_operation_mask(mode, energy, make_machines(), START, end, outliers=outliers,
+                                   now=START + pd.Timedelta(hours=6, minutes=30))
+    r1 = mask[mask["machine_id"] == "m1"]["reason"].tolist()
+    assert r1 == ["", "duplicate readings", "incomplete energy", "spike", "", "", "future", "future"]
+    r2 = mask[mask["machine_id"] == "m2"]["reason"].tolist()
+    # 'over rated power' is listed by the outlier screen but does not make the hour unusable
+    assert r2 == ["duplicate readings", "", "", "", "negative energy; negative power", "", "future", "future"]
+    assert mask["is_normal"].sum() == 3 + 4

@@ -35,6 +35,7 @@ def test_over_rated_and_negative_power_are_flagged() -> None:
         "avg_power_kw",
         "reason",
         "spike_ratio",
+        "power_kwh",
     ]
     got = dict(zip(out["bucket"], out["reason"], strict=True))
     assert got == {
@@ -61,3 +62,19 @@ def test_a_unit_error_spike_is_flagged_but_a_plausible_night_value_is_not() -> N
     assert out["bucket"].tolist() == [grid[spike]]
     assert out["reason"].iloc[0] == "spike" and out["spike_ratio"].iloc[0] == pytest.approx(400 / 41, rel=0.05)
     assert q.find_outliers(energy, machines, spike_factor=20).empty
+
+
+def test_energy_short_of_its_power_is_flagged_with_the_energy_the_power_implies() -> None:
+    """Readings stored without energy hold 0 kWh (the schema's default) while their power is real: an hour whose
+    30 of 60 one-minute readings lost their energy sums half of what 30 kW over the hour gives."""
+    grid = hours(START, 4)
+    energy = energy_rows("m1", "electricity", grid, kwh=30.0)
+    energy["avg_power_kw"] = 30.0
+    energy.loc[1, "total_energy_kwh"] = 15.0  # every other reading 0 kWh
+    energy.loc[2, "total_energy_kwh"] = 24.0  # 20 % short: inside the tolerance (meters sample power)
+    out = q.find_outliers(energy, make_machines().iloc[[0]])
+    assert out["bucket"].tolist() == [grid[1]]
+    assert out["reason"].iloc[0] == "energy below power"
+    assert out["power_kwh"].iloc[0] == pytest.approx(30.0)  # 30 kW x 60 readings x 60 s
+    without_interval = make_machines().iloc[[0]].drop(columns="data_interval_seconds")
+    assert q.find_outliers(energy, without_interval).empty

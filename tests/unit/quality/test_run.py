@@ -35,15 +35,16 @@ def extract_frames() -> dict[str, pd.DataFrame]:
 
 def test_run_makes_every_table_of_the_step() -> None:
     frames = extract_frames()
-    result = q.run(frames, spike_factor=3.0)
+    result = q.run(frames, spike_factor=3.0, min_baseline_days=1)
     machines, energy = frames["machines"], frames["energy_hourly"]
     assert list(result.products()) == ["summary", "coverage", "gaps", "outliers", "sufficiency", "normal_mask",
-                                       "temperature_hourly", "intervals"]
+                                       "temperature_hourly", "intervals", "unusable"]
     pd.testing.assert_frame_equal(result.coverage, q.hourly_coverage(energy, machines, START, END))
     pd.testing.assert_frame_equal(result.outliers, q.find_outliers(energy, machines, spike_factor=3.0))
     assert len(result.normal_mask) == 2 * N and result.normal_mask["is_normal"].all()
     assert len(result.temperature_hourly) == 2 * N
     assert result.summary["sufficient"].all() and len(result.summary) == 3
+    assert result.unusable.empty and list(result.unusable.columns) == list(q.UNUSABLE_COLUMNS)
     assert result.longest_gaps().empty and result.outlier_counts().empty and result.exclusions().empty
     figures = plots.quality_figures(result)
     assert len(figures) == len(machines)
@@ -69,7 +70,7 @@ def test_completeness_follows_the_reading_interval_the_data_show() -> None:
     # was incomplete (60 / 360 = 16.7 %) and no hour was normal; now 60 s is used, and the summary says so.
     frames = extract_frames()
     frames["machines"] = make_machines(data_interval_seconds=[10, 60])
-    result = q.run(frames)
+    result = q.run(frames, min_baseline_days=1)
     intervals = result.intervals.set_index("machine_id")
     assert intervals.loc["m1", ["declared_interval_s", "measured_interval_s", "interval_s"]].tolist() == [10, 60, 60]
     assert intervals.loc["m2", "interval_s"] == 60 and intervals.loc["m2", "interval_note"] == ""

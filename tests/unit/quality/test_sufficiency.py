@@ -15,6 +15,7 @@ from unit.quality.hourly import (
     full_environment,
     hours,
     make_machines,
+    mode_rows,
     row,
 )
 
@@ -99,3 +100,69 @@ def test_naive_buckets_fail_the_timezone_check_and_are_refused_elsewhere() -> No
         q.hourly_coverage(energy, make_machines(), START, END)
     with pytest.raises(ValueError, match="tz-aware"):
         q.hourly_coverage(full_energy(), make_machines(), START.tz_localize(None), END)
+
+
+def _fit_frames(days: int = 5) -> dict[str, pd.DataFrame]:
+    """Two machines in Los Angeles, ``days`` whole local days of clean hourly data, the baseline = the window."""
+    start = pd.Timestamp("2024-01-08 00:00", tz="America/Los_Angeles").tz_convert("UTC")
+    n = 24 * days
+    grid = hours(start, n)
+    end = start + pd.Timedelta(hours=n)
+    return {
+        "machines": make_machines(),
+        "window": pd.DataFrame({"start": [start], "end": [end], "baseline_start": [start], "baseline_end": [end]}),
+        "energy_hourly": full_energy(start, n),
+        "environment_hourly": full_environment(start, n),
+        "mode_hourly": pd.concat([mode_rows("m1", grid), mode_rows("m2", grid)], ignore_index=True),
+    }
+
+
+def _fit(result: q.QualityResult, machine_id: str, energy_type: str = "electricity") -> pd.Series:
+    return row(result.sufficiency, machine_id, energy_type)
+
+
+def test_fittable_needs_enough_local_days_with_usable_hours() -> None:
+    frames = _fit_frames(days=5)
+    result = q.run(frames, min_baseline_days=5)
+    m1 = _fit(result, "m1")
+    assert (m1["usable_hours"], m1["usable_days"], m1["fittable"], m1["fit_reason"]) == (120, 5, True, "")
+    assert m1["sufficient"] and m1["reasons"] == ""
+
+    short = _fit(q.run(frames, min_baseline_days=6), "m1")
+    assert not short["fittable"] and short["fit_reason"] == "5 days of usable history < 6 needed"
+    assert not short["sufficient"] and short["reasons"].endswith("5 days of usable history < 6 needed")
+
+
+def test_a_day_counts_with_one_usable_hour_and_only_in_the_baseline_period() -> None:
+    frames = _fit_frames(days=5)
+    modes = frames["mode_hourly"]
+    day3 = modes["bucket"].dt.tz_convert("America/Los_Angeles").dt.day == 10
+    modes.loc[(modes["machine_id"] == "m1") & day3, "n_fault"] = 1  # every hour of local day 3 in fault …
+    first_of_day3 = modes.index[(modes["machine_id"] == "m1") & day3][0]
+    modes.loc[first_of_day3, "n_fault"] = 0  # … but one
+    frames["window"]["baseline_end"] = frames["window"]["start"] + pd.Timedelta(days=4)
+    m1 = _fit(q.run(frames, min_baseline_days=1), "m1")
+    assert m1["usable_hours"] == 3 * 24 + 1 and m1["usable_days"] == 4
+
+
+def test_no_readings_no_mode_data_and_fault_all_period_are_not_fittable() -> None:
+    frames = _fit_frames(days=3)
+    energy = frames["energy_hourly"]
+    frames["energy_hourly"] = energy[energy["energy_type"] != "natural_gas"].reset_index(drop=True)
+    result = q.run(frames, min_baseline_days=1)
+    gas = _fit(result, "m2", "natural_gas")
+    assert (gas["fittable"], gas["fit_reason"], gas["usable_hours"]) == (False, "no readings", 0)
+    assert "no readings" in gas["reasons"] and not gas["sufficient"]
+    # the mask is per machine: the missing gas makes m2's electricity hours abnormal too (incomplete energy)
+    assert _fit(result, "m2")["fit_reason"] == "no normal hours: incomplete energy"
+
+    frames = _fit_frames(days=3)
+    modes = frames["mode_hourly"]
+    frames["mode_hourly"] = modes[modes["machine_id"] != "m1"].reset_index(drop=True)
+    modes = frames["mode_hourly"]
+    modes.loc[modes["machine_id"] == "m2", "n_fault"] = 5
+    result = q.run(frames, min_baseline_days=1)
+    assert _fit(result, "m1")["fit_reason"] == "no normal hours: no mode data"
+    assert _fit(result, "m2")["fit_reason"] == "no normal hours: fault"
+    assert _fit(result, "m2", "natural_gas")["fit_reason"] == "no normal hours: fault"
+    assert not result.sufficiency["fittable"].any() and (result.sufficiency["usable_days"] == 0).all()

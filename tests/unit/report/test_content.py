@@ -114,7 +114,7 @@ def test_kpi_tables_of_the_whole_data_with_cusum_over_the_reporting_period_only(
     hourly["period"] = np.where(hourly["bucket"] >= reporting, "reporting", "baseline")
     tables = kpis.run(frames, hourly, baselines, freqs=("day", "month"))
     assert set(tables) == {"machine_day", "machine_month", "factory_day", "factory_month", "baseline_sec",
-                           "carbon_regions"}
+                           "carbon_regions", "data_issues"}
     daily = tables["machine_day"]
     compressor = daily[daily["machine_id"] == "m1"].set_index("period")
     assert compressor["complete"].all() and len(compressor) == 30

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from psycopg import sql
 
-from enms.io.warehouse.connection import Connection, WarehouseError, redact
+from enms.io.warehouse.connection import Connection, WarehouseError, quote_duckdb, redact
 from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA
 
 if TYPE_CHECKING:
@@ -75,10 +75,6 @@ def _ident(name: str) -> sql.Identifier:
     return sql.Identifier(*name.split("."))
 
 
-def _duck_ident(name: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-
-
 def names_of(pairs: list[tuple[str, str]]) -> str:
     """(factory, machine) pairs as 'machine (factory), …', or 'none'."""
     return ", ".join(f"{machine} ({factory})" for factory, machine in pairs) or "none"
@@ -107,7 +103,7 @@ def tables_with_column(target: Connection, column: str) -> list[str]:
 def created_by_copies(target: Connection) -> dict[str, set[str]]:
     """Ids of the dimension rows earlier copies created, per table (empty before the first copy)."""
     created: dict[str, set[str]] = {table: set() for table in DIMENSIONS}
-    frame = target.query(f"SELECT created FROM {COPIES} WHERE mode = 'copy'")
+    frame = target.query(f"SELECT created FROM {target.ident(COPIES)} WHERE mode = 'copy'")
     for record in frame["created"]:
         for table, ids in (json.loads(record) if isinstance(record, str) else record).items():
             created.setdefault(table, set()).update(ids)
@@ -233,15 +229,17 @@ class Copier(Connection):
         target.execute(sql.SQL("DELETE FROM {} WHERE mode = 'copy'").format(_ident(COPIES)).as_string(con))
 
     def _export(self, table: str, columns: list[str], scratch: Path) -> None:
-        """Write ``columns`` of this DuckDB table to a headerless CSV file (arrays as PostgreSQL literals)."""
+        """Write ``columns`` of this DuckDB table to a headerless CSV file (arrays as PostgreSQL literals, each
+        element double-quoted with its quotes and backslashes escaped, so a comma or brace stays inside it)."""
+        element = r"""'"' || replace(replace(CAST(x AS VARCHAR), '\', '\\'), '"', '\"') || '"'"""
         select = ", ".join(
-            f"CASE WHEN {_duck_ident(c)} IS NULL THEN NULL "
-            f"ELSE '{{' || array_to_string({_duck_ident(c)}, ',') || '}}' END"
-            if c in _ARRAY_COLUMNS else _duck_ident(c)
+            f"CASE WHEN {quote_duckdb(c)} IS NULL THEN NULL "
+            f"ELSE '{{' || array_to_string(list_transform({quote_duckdb(c)}, lambda x: {element}), ',') || '}}' END"
+            if c in _ARRAY_COLUMNS else quote_duckdb(c)
             for c in columns
         )
-        path = str(scratch).replace("'", "''")
-        self.connection.execute(f"COPY (SELECT {select} FROM {_duck_ident(table)}) TO '{path}' (HEADER false)")
+        self.connection.execute(
+            f"COPY (SELECT {select} FROM {quote_duckdb(table)}) TO {self.literal(str(scratch))} (HEADER false)")
 
     @staticmethod
     def _copy_in(cur, table: sql.Composable, columns: list[str], scratch: Path) -> int:

@@ -13,6 +13,18 @@ import pandas as pd
 from enms.io.warehouse.connection import Connection, WarehouseError, redact
 from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sql, energy_type_sql
 
+_ENERGY_VIEWS = {"15 minutes": "energy_readings_15min", "1 hour": "energy_readings_1hour"}
+"""The energy aggregate view of each bucket width the reads use."""
+_TRUTH_TABLES = ("fault_truth", "efficiency_measures", "outage_truth")
+"""Our truth tables (schema ``enms_analytics``) :meth:`Reader.read_truth` reads."""
+
+
+def _checked_width(width: str) -> str:
+    """A bucket width the reads know ('15 minutes', '1 hour'): it is formatted into SQL as an interval."""
+    if width not in _ENERGY_VIEWS:
+        raise ValueError(f"unknown bucket width {width!r}; known: {', '.join(_ENERGY_VIEWS)}")
+    return width
+
 
 class Reader(Connection):
     """The warehouse's reads (a part of :class:`enms.io.Warehouse`)."""
@@ -83,14 +95,17 @@ class Reader(Connection):
         return _typed(frame, str=["machine_id", "current_mode", "alert_level"],
                       float=["current_power_kw"], bool=["is_running"], time=["last_reading_time"])
 
-    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """[first reading, last reading + its interval) over all energy readings, UTC."""
+    def data_range(self, before: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """[first reading, last reading + its interval) over all energy readings, UTC; with ``before`` (UTC, e.g.
+        now) over the readings before it only, so a reading stamped in the future does not stretch the range."""
+        before_clause, parameters = ("WHERE r.time < %s", [before.to_pydatetime()]) if before is not None else ("", [])
         frame = self.query(
             "SELECT min(r.time) AS first, max(r.time) AS last, max(m.data_interval_seconds) AS step "
-            "FROM energy_readings r JOIN machines m ON m.id = r.machine_id"
+            f"FROM energy_readings r JOIN machines m ON m.id = r.machine_id {before_clause}", parameters
         )
         if frame["first"].isna().all():
-            raise WarehouseError(f"{redact(self.url)} holds no energy readings")
+            when = "" if before is None else f" before {before}"
+            raise WarehouseError(f"{redact(self.url)} holds no energy readings{when}")
         first = pd.Timestamp(frame.at[0, "first"]).tz_convert("UTC")
         last = pd.Timestamp(frame.at[0, "last"]).tz_convert("UTC")
         return first, last + pd.Timedelta(seconds=int(frame.at[0, "step"] or 1))
@@ -102,8 +117,13 @@ class Reader(Connection):
         Uses the aggregate view ``energy_readings_15min`` / ``_1hour``. Where that view is the EnMS's
         continuous aggregate without ``energy_type`` (it sums a boiler's electricity, gas and steam),
         machines with several energy types are aggregated from the raw readings instead.
+
+        ``total_readings`` counts readings with a non-NULL ``energy_kwh``: the EnMS's aggregates count
+        ``count(*)``, so a bucket whose readings are half NULL would look complete while its energy sums half of
+        them. The NULL readings are counted from ``energy_readings`` (:meth:`null_energy_readings`) and
+        subtracted (on PostgreSQL only while the raw readings are kept, 90 days in the EnMS).
         """
-        view = {"15 minutes": "energy_readings_15min", "1 hour": "energy_readings_1hour"}[width]
+        view = _ENERGY_VIEWS[_checked_width(width)]
         columns = ("bucket, machine_id::VARCHAR AS machine_id, energy_type, avg_power_kw::FLOAT8 AS avg_power_kw, "
                    "min_power_kw::FLOAT8 AS min_power_kw, max_power_kw::FLOAT8 AS max_power_kw, "
                    "total_energy_kwh::FLOAT8 AS total_energy_kwh, total_readings::BIGINT AS total_readings")
@@ -112,9 +132,34 @@ class Reader(Connection):
             frame = self._read_window(f"SELECT {columns} FROM {view} WHERE {window}", start, end, machine_ids)
         else:
             frame = self._read_energy_without_type(view, columns, window, width, start, end, machine_ids)
+        frame = _typed(frame, str=["machine_id", "energy_type"], time=["bucket"])
+        nulls = self.null_energy_readings(width, start, end, machine_ids)
+        if not nulls.empty:
+            frame = frame.merge(nulls, on=["bucket", "machine_id", "energy_type"], how="left")
+            counted = pd.to_numeric(frame["total_readings"]) - frame.pop("null_readings").fillna(0)
+            frame["total_readings"] = counted.clip(lower=0)
         return _typed(frame.sort_values(["machine_id", "energy_type", "bucket"], ignore_index=True),
                       str=["machine_id", "energy_type"], time=["bucket"], int=["total_readings"],
                       float=["avg_power_kw", "min_power_kw", "max_power_kw", "total_energy_kwh"])
+
+    def null_energy_readings(self, width: str, start: pd.Timestamp, end: pd.Timestamp,
+                             machine_ids: list[str]) -> pd.DataFrame:
+        """Readings with a NULL ``energy_kwh`` per bucket (width '15 minutes' or '1 hour'), machine and energy type
+        (electricity's aliases mapped) in [start, end): bucket, machine_id, energy_type, null_readings."""
+        kind, aliases = energy_type_sql()
+        frame = self._read_window(
+            f"SELECT {self.bucket(_checked_width(width))} AS bucket, machine_id::VARCHAR AS machine_id, "
+            f"{kind} AS energy_type, count(*) AS null_readings FROM energy_readings "
+            "WHERE energy_kwh IS NULL AND time >= %s AND time < %s AND machine_id::VARCHAR IN ({ids}) "
+            "GROUP BY 1, 2, 3", start, end, machine_ids, first=aliases)
+        return _typed(frame, str=["machine_id", "energy_type"], time=["bucket"], int=["null_readings"])
+
+    def count_readings_after(self, instant: pd.Timestamp, machine_ids: list[str]) -> int:
+        """Energy readings of the machines timestamped after ``instant`` (UTC): readings in the future."""
+        ids = ", ".join(["%s"] * len(machine_ids)) or "NULL"
+        frame = self.query(f"SELECT count(*) AS n FROM energy_readings WHERE time > %s "
+                           f"AND machine_id::VARCHAR IN ({ids})", [instant.to_pydatetime(), *machine_ids])
+        return int(frame.at[0, "n"])
 
     def _read_energy_without_type(self, view: str, columns: str, window: str, width: str,
                                   start: pd.Timestamp, end: pd.Timestamp, machine_ids: list[str]) -> pd.DataFrame:
@@ -220,6 +265,8 @@ class Reader(Connection):
 
     def read_truth(self, table: str) -> pd.DataFrame:
         """One of our truth tables (fault_truth, efficiency_measures, outage_truth); empty if absent."""
+        if table not in _TRUTH_TABLES:  # the name is formatted into SQL: only our own tables' names
+            raise ValueError(f"unknown truth table {table!r}; known: {', '.join(_TRUTH_TABLES)}")
         name = f"{OWN_SCHEMA}.{table}"
         if not self.relation_exists(name):
             return pd.DataFrame()

@@ -1,16 +1,23 @@
 """Writes: bulk loads (COPY on PostgreSQL), upserts, and the write-back of baselines, anomalies and forecasts.
 
-The write-back is transactional and idempotent: re-running with unchanged inputs writes nothing new. The
-warehouse decides nothing about the analytics: the anomaly write plans what to insert and update with the
-planner it is given (:func:`enms.rows.plan_write_back`).
+The write-back is transactional and idempotent: re-running with unchanged inputs writes nothing new. Publishes
+into one warehouse run one at a time: on PostgreSQL a transaction-scoped advisory lock serializes them across
+processes; on DuckDB one process holds the file (others wait at the open, :mod:`.connection`) and a lock per file
+serializes its threads. The warehouse decides nothing about the analytics: the anomaly write plans what to
+insert and update with the planner it is given (:func:`enms.rows.plan_write_back`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json as _json
+import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -23,6 +30,11 @@ from enms.io.warehouse.schema import OWN_SCHEMA, TIME_SERIES_KEYS
 Plan = Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
 """(new rows, stored rows) → (insert, update, unchanged): what an idempotent anomaly write does."""
 
+PUBLISH_LOCK_KEY = int.from_bytes(hashlib.sha256(b"enms_analytics.publish").digest()[:8], "big", signed=True)
+"""The PostgreSQL advisory lock key of a publish (64-bit, from the name, so every version uses the same)."""
+_DUCKDB_PUBLISHES: dict[str, threading.RLock] = {}
+_DUCKDB_PUBLISHES_GUARD = threading.Lock()
+
 
 class Writer(Connection):
     """The warehouse's writes (a part of :class:`enms.io.Warehouse`, which adds the schema and the reads)."""
@@ -31,14 +43,15 @@ class Writer(Connection):
         """Append ``frame`` to ``table`` (columns by name); call inside :meth:`transaction`."""
         if frame.empty:
             return
-        columns = ", ".join(frame.columns)
+        columns = ", ".join(map(self.ident, frame.columns))
         try:
             if self.dialect == "duckdb":
                 self.connection.register("_enms_frame", frame)
-                self.connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _enms_frame")
+                self.connection.execute(
+                    f"INSERT INTO {self.ident(table)} ({columns}) SELECT {columns} FROM _enms_frame")
                 self.connection.unregister("_enms_frame")
             else:
-                statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+                statement = f"COPY {self.ident(table)} ({columns}) FROM STDIN (FORMAT csv)"
                 with self.connection.cursor() as cur, cur.copy(statement) as copy:
                     copy.write(_frame_to_pg_csv(frame))
         except (duckdb.Error, psycopg.Error) as error:
@@ -66,8 +79,9 @@ class Writer(Connection):
         if self.dialect != "duckdb":
             return
         for table, key in TIME_SERIES_KEYS.items():
-            columns = ", ".join(key)
-            duplicate = self.query(f"SELECT {columns}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 LIMIT 1")
+            columns = ", ".join(map(self.ident, key))
+            duplicate = self.query(
+                f"SELECT {columns}, count(*) AS n FROM {self.ident(table)} GROUP BY ALL HAVING n > 1 LIMIT 1")
             if not duplicate.empty:
                 row = duplicate.iloc[0]
                 found = ", ".join(f"{c}={row[c]}" for c in key)
@@ -82,9 +96,9 @@ class Writer(Connection):
         stays active. Older EnMS databases without ``energy_source_id`` key versions by machine and tell
         energy sources apart by ``metadata.energy_type``.
         """
-        has_source = "energy_source_id" in self.columns_of("energy_baselines")
         counts = {"inserted": 0, "unchanged": 0}
-        with self.transaction():
+        with self._publishing():
+            has_source = "energy_source_id" in self.columns_of("energy_baselines")
             for row in rows.to_dict("records"):
                 same_machine = "machine_id = CAST(%s AS UUID)"
                 if has_source:
@@ -134,10 +148,11 @@ class Writer(Connection):
         The table has no unique key: ``plan`` (:func:`enms.rows.plan_write_back`) matches each event with what
         is stored (same event key, or an overlapping event of the same machine, energy type, type and method),
         so a re-run inserts nothing, an event that grew updates its stored row, and rows people marked resolved
-        are never touched.
+        are never touched. A stored start or end that is not a time (hand-edited) is ignored with a warning
+        naming the row, never a failure (see :func:`_matchable`).
         """
-        with self.transaction():
-            stored = self.read_anomalies(sorted(set(rows["machine_id"])))
+        with self._publishing():
+            stored = _matchable(self.read_anomalies(sorted(set(rows["machine_id"]))))
             insert, update, skip = plan(rows, stored)
             columns = ["id", "machine_id", "detected_at", "anomaly_type", "severity", "metric_name", "metric_value",
                        "expected_value", "deviation_percent", "deviation_std_dev", "detection_method",
@@ -161,12 +176,31 @@ class Writer(Connection):
     def publish(self, baselines: pd.DataFrame, anomalies: pd.DataFrame, forecasts: pd.DataFrame,
                 vintages: pd.DataFrame, *, plan_anomalies: Plan) -> dict[str, dict[str, int]]:
         """The publish step: create what is missing of the schema (e.g. a table of ours added since the warehouse
-        was made), then write the baselines, the anomalies and the forecasts with their vintages, each table in
-        one transaction. Returns what each write did."""
-        self.init_schema()
-        return {"energy_baselines": self.publish_baselines(baselines),
-                "anomalies": self.publish_anomalies(anomalies, plan=plan_anomalies),
-                "energy_forecasts": self.publish_forecasts(forecasts, vintages)}
+        was made), then write the baselines, the anomalies and the forecasts with their vintages, all in one
+        transaction (all land or none), one publish into the warehouse at a time. Returns what each write did."""
+        with self._publishing():
+            self.init_schema()
+            return {"energy_baselines": self.publish_baselines(baselines),
+                    "anomalies": self.publish_anomalies(anomalies, plan=plan_anomalies),
+                    "energy_forecasts": self.publish_forecasts(forecasts, vintages)}
+
+    @contextlib.contextmanager
+    def _publishing(self) -> Iterator[None]:
+        """A transaction that no other publish into this warehouse runs alongside: what it reads to decide
+        (stored versions, events, counts) is read after the other one committed. Nested ones join it.
+
+        PostgreSQL: ``pg_advisory_xact_lock``, released at commit or rollback (a killed publish never leaves it
+        behind). DuckDB: a lock per file for the threads of this process (they share its database).
+        """
+        if self.dialect == "postgres":
+            with self.transaction():
+                self.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK_KEY])
+                yield
+            return
+        with _DUCKDB_PUBLISHES_GUARD:
+            lock = _DUCKDB_PUBLISHES.setdefault(os.path.realpath(self.url.removeprefix("duckdb:")), threading.RLock())
+        with lock, self.transaction():
+            yield
 
     def upsert_frame(self, table: str, frame: pd.DataFrame, keys: list[str], *, update: bool = True,
                      only_if_newer: str | None = None) -> None:
@@ -177,27 +211,28 @@ class Writer(Connection):
         """
         if frame.empty:
             return
-        columns = ", ".join(frame.columns)
-        conflict = f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        q = self.ident
+        target, columns, key = q(table), ", ".join(map(q, frame.columns)), ", ".join(map(q, keys))
+        conflict = f"ON CONFLICT ({key}) DO NOTHING"
         if update:
-            assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in frame.columns if c not in keys)
-            guard = f" WHERE {table}.{only_if_newer} <= EXCLUDED.{only_if_newer}" if only_if_newer else ""
-            conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}{guard}"
+            assignments = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in frame.columns if c not in keys)
+            guard = f" WHERE {target}.{q(only_if_newer)} <= EXCLUDED.{q(only_if_newer)}" if only_if_newer else ""
+            conflict = f"ON CONFLICT ({key}) DO UPDATE SET {assignments}{guard}"
         if self.dialect == "duckdb":
             self.connection.register("_enms_stage", frame)
-            self.connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
+            self.connection.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
             self.connection.unregister("_enms_stage")
             return
-        self.execute(f"CREATE TEMP TABLE _enms_stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+        self.execute(f"CREATE TEMP TABLE _enms_stage (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP")
         self.write_frame("_enms_stage", frame)
-        self.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
+        self.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM _enms_stage {conflict}")
         self.execute("DROP TABLE _enms_stage")
 
     def publish_forecasts(self, rows: pd.DataFrame, vintages: pd.DataFrame) -> dict[str, int]:
         """Write ``energy_forecasts`` rows (the newest forecast per hour, machine and model type replaces an
         older one, as the EnMS's key implies) and every vintage into our own table, in one transaction.
         Re-running the same forecast changes nothing."""
-        with self.transaction():
+        with self._publishing():
             before = self._count(f"{OWN_SCHEMA}.forecast_vintages")
             self.upsert_frame("energy_forecasts", rows, ["forecast_time", "machine_id", "model_type"],
                               only_if_newer="forecasted_at")
@@ -220,12 +255,59 @@ def _plain(value: object) -> object:
     return value
 
 
+def _pg_array(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal, each element double-quoted (a comma, brace or quote stays inside it)."""
+    quoted = ("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
 def _frame_to_pg_csv(frame: pd.DataFrame) -> str:
     out = frame.copy()
     for column in out.columns:
         if out[column].map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
-            out[column] = out[column].map(
-                lambda v: None if v is None else "{" + ",".join(str(x) for x in v) + "}"
-            )
+            out[column] = out[column].map(lambda v: None if v is None else _pg_array(v))
     return out.to_csv(index=False, header=False, na_rep="")
 
+
+def _utc_iso(value: object) -> str | None:
+    """An ISO 8601 time in any of its forms ('2025-10-03T14:00Z', '2025-10-03 14:00:00+00', …) in one form, UTC
+    (a time without offset is UTC, as the pipeline writes); None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _matchable(stored: pd.DataFrame) -> pd.DataFrame:
+    """The stored anomalies as the planner can compare them: ``metadata`` start and end in one ISO form (UTC).
+
+    People edit these rows by hand. A start or end that is not a time is ignored, with a warning naming the row:
+    the row is then matched by its event key (its id, where the metadata lost it) and counts as ending at its
+    ``detected_at``, so a later publish of the same event rewrites its end (unless it is resolved).
+    """
+    texts = []
+    for row_id, detected_at, text in zip(stored["id"], stored["detected_at"], stored["metadata"], strict=True):
+        meta = _json.loads(text) if isinstance(text, str) and text else {}
+        problems = []
+        if not isinstance(meta, dict):
+            problems.append(f"metadata {text} is not a JSON object")
+            meta = {}
+        meta.setdefault("event_key", row_id)  # our rows' id is their event key (enms.rows.event_key)
+        for key in ("start", "end"):
+            if meta.get(key) is None:
+                continue
+            parsed = _utc_iso(meta[key])
+            if parsed is None:
+                problems.append(f"metadata.{key} {meta[key]!r} is not an ISO time")
+                parsed = pd.Timestamp(detected_at).isoformat(timespec="microseconds") if key == "end" else None
+            meta[key] = parsed
+        if problems:
+            warnings.warn(f"anomaly {row_id}: {' and '.join(problems)}: ignored for matching (the row counts as "
+                          "ending at its detected_at); write it as e.g. 2025-10-03T14:00:00+00:00", stacklevel=3)
+        texts.append(_json.dumps(meta, sort_keys=True))
+    return stored.assign(metadata=texts)
