@@ -14,6 +14,9 @@ ENV ?= demo
 FACTORY ?= demo-manufacturing-plant
 PERIOD ?=
 PERIOD_END ?=
+# Another warehouse than the environment's (your imported meters): make run WAREHOUSE=duckdb:data/mine.duckdb runs
+# the environment's settings on it, products in products/<its name>/, reports in reports/<its name>/.
+WAREHOUSE ?=
 # Values a user passes (make report FACTORY=…) are data, never make or shell code: taken as written (a `$(…)` in
 # them is not expanded by make), handed to the recipes only as environment variables ("$$FACTORY"), and ENV,
 # which also names files and targets, must be one of the environments.
@@ -21,7 +24,10 @@ override ENV := $(value ENV)
 override FACTORY := $(value FACTORY)
 override PERIOD := $(value PERIOD)
 override PERIOD_END := $(value PERIOD_END)
-export ENV FACTORY PERIOD PERIOD_END
+override WAREHOUSE := $(value WAREHOUSE)
+export ENV FACTORY PERIOD PERIOD_END WAREHOUSE
+# The pipeline and `enms report` read it as ENMS_WAREHOUSE (empty: the environment's own warehouse).
+export ENMS_WAREHOUSE := $(WAREHOUSE)
 ifneq ($(words $(ENV)) $(filter demo pg test,$(ENV)),1 $(ENV))
 $(error ENV must be demo, pg or test (got "$(ENV)"))
 endif
@@ -41,15 +47,20 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e . 2> >(grep -v "is ignored: it is neither" >&2)
 	touch $@
 
-data: $(INSTALLED) ## build the environment's demo plant if it is absent (data/enms.duckdb; ENV=test: the small one)
-	$(BIN)/enms demo --env "$$ENV"
+data: $(INSTALLED) ## build the environment's demo plant if it is absent (data/enms.duckdb; ENV=test: the small one); with WAREHOUSE=…, check that one exists
+	@if [ -z "$$WAREHOUSE" ]; then $(BIN)/enms demo --env "$$ENV"; \
+	elif ! err=$$($(BIN)/enms info --warehouse "$$WAREHOUSE" 2>&1 > /dev/null); then \
+	echo "make data: WAREHOUSE is yours, never a demo plant: import your meters into it first (enms import meters FILE --warehouse …); $${err#enms info: error: }" | sed "s/: build the demo plant.*/./" >&2; exit 2; fi
 
 # With nothing changed since the last run of an environment, make itself stops here instead of loading Ploomber
-# (3-4 s): the stamp is newer than every input. ENV=pg always asks Ploomber: its warehouse is a live database.
+# (3-4 s): the stamp is newer than every input. ENV=pg always asks Ploomber: its warehouse is a live database; so
+# does a WAREHOUSE=… run (its name is the user's, never part of a make target).
 RUN_INPUTS := $(shell find src/enms notebooks -name '*.py') pipeline.yaml env.yaml $(wildcard env.$(ENV).yaml) $(wildcard data/.)
 
-run: $(INSTALLED) $(if $(filter pg,$(ENV)),pipeline,products/.run-$(ENV)) ## install, build the demo plant if absent, run the pipeline (only what changed); ENV=pg for PostgreSQL
-	@echo "== stakeholder reports in reports/ (open the HTML in a browser); step pages products/$(ENV)/*.html; parquet per step in products/$(ENV)"
+run: $(INSTALLED) $(if $(filter pg,$(ENV))$(WAREHOUSE),pipeline,products/.run-$(ENV)) ## install, build the demo plant if absent, run the pipeline (only what changed); ENV=pg for PostgreSQL; WAREHOUSE=duckdb:data/mine.duckdb for your imported meters
+	@if [ -n "$$WAREHOUSE" ]; then $(BIN)/python -c 'import sys; from enms.environments import settings; \
+	v = settings(sys.argv[1]); print("== stakeholder reports in", v["reports"], "; step pages and parquet in", v["products"])' "$$ENV"; \
+	else echo "== stakeholder reports in reports/ (open the HTML in a browser); step pages products/$(ENV)/*.html; parquet per step in products/$(ENV)"; fi
 
 products/.run-$(ENV): $(RUN_INPUTS) | $(INSTALLED)
 	@$(MAKE) --no-print-directory pipeline
@@ -58,7 +69,7 @@ products/.run-$(ENV): $(RUN_INPUTS) | $(INSTALLED)
 pipeline: data
 	$(PLOOMBER) --env "$$ENV"
 
-report: $(INSTALLED) ## one factory's report for a local month, without Ploomber: make report FACTORY=demo-manufacturing-plant PERIOD=2025-10 [ENV=pg]
+report: $(INSTALLED) ## one factory's report for a local month, without Ploomber: make report FACTORY=demo-manufacturing-plant PERIOD=2025-10 [ENV=pg] [WAREHOUSE=…]
 	@test -n "$$PERIOD" || { echo "usage: make report FACTORY=<slug or name> PERIOD=YYYY-MM (or PERIOD=YYYY-MM-DD PERIOD_END=YYYY-MM-DD) [ENV=pg]"; exit 2; }
 	@$(BIN)/enms report --env "$$ENV" --factory "$$FACTORY" --period "$$PERIOD" --period-end "$$PERIOD_END"
 
@@ -78,3 +89,7 @@ bench: $(INSTALLED) ## demo generation time and memory, cold and warm `make run`
 
 clean: ## remove products, executed notebooks and the test plant (keeps .venv and the demo plant)
 	rm -rf products data/enms-test.duckdb reports/*.html reports/*.png
+
+.PHONY: bench-real
+bench-real: $(INSTALLED) ## real meters (eemeter 4.1.1's samples, imported): ours against eemeter and statsforecast; not in make test
+	$(BIN)/python benchmarks/real/run.py

@@ -26,6 +26,8 @@ start = ""
 end = ""
 machines = ""
 factories = ""
+baseline_start = ""  # local date YYYY-MM-DD the baseline period begins (empty: the data's start)
+baseline_end = ""  # local date, exclusive (empty: 12 months after the baseline start)
 data_state = ""  # what the warehouse held when the pipeline was made (set by it): new readings rerun this step
 
 # %%
@@ -34,10 +36,13 @@ from enms.io.extract import run
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}, warehouse {data_state or 'not stated'}")
 
-frames = run(warehouse, product["data"], start, end, machines, factories)
+frames = run(warehouse, product["data"], start, end, machines, factories, baseline_start=baseline_start,
+             baseline_end=baseline_end)
 
 # %% [markdown]
-# The window read, and its baseline period (the first twelve months), in UTC:
+# The window read, and its baseline period (the first twelve months, or the `baseline_start` / `baseline_end`
+# local dates of the settings, recorded as that date's midnight at UTC+14 so each factory's zone finds the date),
+# in UTC:
 
 # %%
 frames["window"]

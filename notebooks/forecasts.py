@@ -40,16 +40,18 @@ import pandas as pd
 from enms import __version__, forecasts, kpis, plots
 from enms.io.products import load_frames, save_frames
 from enms.quality import with_intervals
+from enms.quality.closures import closure_dates
 from enms.rows import forecast_rows, vintage_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"], ["machines", "factories", "energy_hourly", "energy_15min",
                                                     "mode_hourly"])
-checked = load_frames(upstream["quality"]["data"], ["temperature_hourly", "intervals", "unusable"])
+checked = load_frames(upstream["quality"]["data"], ["temperature_hourly", "intervals", "unusable", "closures"])
 machines = with_intervals(extract["machines"], checked["intervals"])  # the reading interval quality measured
 history = kpis.usable_energy(extract, checked["unusable"])  # spikes, negative values: NaN; duplicates scaled
 run = forecasts.run(history["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
-                    factories=extract["factories"], energy_15min=history["energy_15min"], n_jobs=n_jobs)
+                    factories=extract["factories"], energy_15min=history["energy_15min"],
+                    closures=closure_dates(checked["closures"]), n_jobs=n_jobs)
 rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
 vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,

@@ -30,15 +30,18 @@ upstream = ["extract"]
 product = None
 code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
 spike_factor = settings.SPIKE_FACTOR
+calendar = ""  # a CSV of local closure dates for machines without a mode history (empty: inferred)
 
 # %%
 import matplotlib.pyplot as plt
 
 from enms import __version__, plots, quality
 from enms.io.products import load_frames, save_frames
+from enms.quality.closures import RULE, read_calendar
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
-result = quality.run(load_frames(upstream["extract"]["data"]), spike_factor=spike_factor)
+result = quality.run(load_frames(upstream["extract"]["data"]), spike_factor=spike_factor,
+                     calendar=read_calendar(calendar) if calendar else None)
 save_frames(result.products(), product["data"])
 print(f"window {result.window['start']} to {result.window['end']} (UTC, half-open)")
 if result.window.get("future_readings", 0):
@@ -114,6 +117,22 @@ result.unusable.groupby(["machine_name", "energy_type", "reason", "action"]).agg
 
 # %%
 result.exclusions()
+
+# %% [markdown]
+# ## Machines without a mode history
+# Imported meters have no operating-mode history: their normal operation is **inferred** from the energy
+# alone, and their closure days (a driver of the baselines and the forecasters' plan) found by the rule below,
+# or read from the `calendar` file when the settings name one. `operation` in the headline table says which
+# machines.
+
+# %%
+inferred = result.summary.loc[result.summary["operation"] != "mode history", ["machine_name", "operation"]]
+print(RULE if len(inferred) else "every machine has a mode history: no operation inferred")
+inferred.drop_duplicates()
+
+# %%
+result.closures.merge(result.machines[["machine_id", "machine_name"]], on="machine_id").drop(
+    columns="machine_id").round(1)
 
 # %% [markdown]
 # ## Per machine

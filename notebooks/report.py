@@ -92,6 +92,10 @@ for item in report.forecast:  # heading, table and figure of next week's forecas
 for item in report.not_modelled:  # heading and table of the machines a step could not model, when there are any
     show(item)
 
+# %%
+if report.absent_inputs:  # the inputs the factory's data lack (imported meters) and what was done instead
+    show(report.absent_inputs)
+
 # %% [markdown]
 # ## The factory
 # ### Energy and cost per day

@@ -35,7 +35,7 @@ def _demo_target(args: argparse.Namespace) -> tuple[Path | None, dict[str, objec
     (PostgreSQL holds the EnMS's own data)."""
     from enms.environments import settings
 
-    values = settings(args.env)
+    values = settings(args.env, warehouse="")  # the environment's own plant, never ENMS_WAREHOUSE's
     spec = {key: value if getattr(args, key) is None else getattr(args, key) for key, value in values["demo"].items()}
     if args.out:
         return Path(args.out), spec

@@ -135,5 +135,19 @@ def baseline_end_utc(window_start: pd.Timestamp, window_end: pd.Timestamp) -> pd
 def baseline_boundary(window: pd.Series | dict, timezone: str) -> pd.Timestamp:
     """Where a factory's baseline period ends and its reporting period begins: the local midnight in
     ``timezone`` at or after the extract window's ``baseline_end``, as a UTC instant. Every step splits
-    baseline and reporting periods here."""
+    baseline and reporting periods here. A ``baseline_end_date`` given to the extract (a local date) is that
+    date's local midnight."""
+    given = window.get("baseline_end_date")
+    if isinstance(given, str) and given:
+        return local_date_start(date.fromisoformat(given), timezone)
     return local_midnight(window["baseline_end"], timezone)
+
+
+def baseline_begin(window: pd.Series | dict, timezone: str) -> pd.Timestamp:
+    """Where a factory's baseline period begins, as a UTC instant: the local midnight in ``timezone`` of the
+    window's ``baseline_start_date`` when one was given, else the window's ``baseline_start`` (the data's
+    start)."""
+    given = window.get("baseline_start_date")
+    if isinstance(given, str) and given:
+        return local_date_start(date.fromisoformat(given), timezone)
+    return utc_instant(window["baseline_start"], "baseline_start")

@@ -17,7 +17,7 @@ from ploomber import DAG
 from ploomber.executors import Serial
 from ploomber.spec import DAGSpec
 
-from enms.environments import ROOT, settings
+from enms.environments import LAST_MONTH, ROOT, settings
 
 PACKAGE = Path(__file__).resolve().parent
 _FACTORY = "[[factory]]"
@@ -81,18 +81,28 @@ def code_fingerprint(notebook: Path, package: Path = PACKAGE) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ the DAG
-def make(env: str = "demo") -> DAG:
-    """The pipeline DAG of environment ``env`` (demo, pg or test), serial (DuckDB has one writer per file). Reads
-    the warehouse once, briefly, for its factories (one report each) and the state of its data."""
-    values = settings(env)
+def make(env: str = "demo", warehouse: str | None = None) -> DAG:
+    """The pipeline DAG of environment ``env`` (demo, pg or test), serial (DuckDB has one writer per file), on
+    the environment's warehouse or on ``warehouse`` (default: ENMS_WAREHOUSE when set; see
+    :func:`enms.environments.settings`). Reads the warehouse once, briefly, for its factories (one report each)
+    and the state of its data."""
+    values = settings(env, warehouse=warehouse)
     factories, state = warehouse_outline(values)
     return dag_from_settings({**values, "data_state": state}, factories)
 
 
-def warehouse_outline(values: Mapping) -> tuple[list[str], str]:
+def last_full_month(end: object) -> str:
+    """The last calendar month (YYYY-MM) readings ending at ``end`` (UTC, exclusive) cover, allowing a day for
+    the factory's zone (data to 2025-02-28 23:00 UTC, local midnight in Berlin, cover February)."""
+    import pandas as pd
+
+    return str((pd.Timestamp(end).tz_convert("UTC").tz_localize(None) + pd.Timedelta(days=1)).to_period("M") - 1)
+
+
+def warehouse_outline(values: dict) -> tuple[list[str], str]:
     """The names of the factories the run covers (the ``factories`` / ``machines`` settings applied) and a short
     statement of what the warehouse holds (readings' range, counts of factories and machines): a new reading
-    changes it, so the extract reruns."""
+    changes it, so the extract reruns. A report period of ``last`` becomes the data's last full month."""
     from enms.io import connect
     from enms.io.extract import parse_names, select_machines
 
@@ -103,6 +113,8 @@ def warehouse_outline(values: Mapping) -> tuple[list[str], str]:
     selected = select_machines(machines, parse_names(values["machines"]), parse_names(values["factories"]))
     state = (f"readings {first.isoformat()} .. {end.isoformat()}, {machines['factory_id'].nunique()} factories, "
              f"{len(machines)} machines")
+    if values["report"]["period"] == LAST_MONTH:
+        values["report"] = {**values["report"], "period": last_full_month(end)}
     return sorted(selected["factory_name"].unique()), state
 
 

@@ -13,7 +13,6 @@ from enms import quality
 NOT_FITTED = {
     "Ghost-1": "no readings",
     "Young-1": "days of usable history",
-    "NoProduction-1": "no mode data",
     "Faulty-1": "fault",
 }
 """Clones that cannot get a baseline, and a fragment of the reason their status row gives."""
@@ -61,6 +60,16 @@ def test_a_machine_that_cannot_be_fitted_gets_a_status_row_and_the_rest_go_on(ba
     assert not sufficiency.loc[machine, "fittable"]
     assert reason in sufficiency.loc[machine, "fit_reason"]
     assert status.loc[SOURCE, "status"] == "fitted"
+
+
+def test_a_machine_without_a_mode_history_is_fitted_on_operation_inferred_from_its_energy(bad_products):
+    """NoProduction-1 lost its production_data, so its mode history: issue 11 infers its normal operation."""
+    summary = product(bad_products, "quality", "summary").set_index("machine_name")
+    assert summary.loc["NoProduction-1", "operation"].startswith("inferred from energy")
+    assert summary.loc[SOURCE, "operation"] == "mode history"
+    for step, done in (("baselines", "fitted"), ("anomalies", "detected"), ("forecasts", "forecast")):
+        status = product(bad_products, step, "status").set_index("machine_name")
+        assert status.loc["NoProduction-1", "status"] == done, step
 
 
 @pytest.mark.parametrize("machine,month", [

@@ -6,10 +6,11 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from enms.environments import ROOT, previous_month, settings
-from enms.pipeline import PACKAGE, code_fingerprint, dag_from_settings, imported_files
+from enms.environments import ROOT, previous_month, settings, warehouse_name
+from enms.pipeline import PACKAGE, code_fingerprint, dag_from_settings, imported_files, last_full_month
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -77,3 +78,45 @@ def test_the_extract_step_depends_on_no_analytics_code():
     files = imported_files((ROOT / "notebooks" / "extract.py").read_text())
     modules = {str(f.relative_to(PACKAGE)) for f in files}
     assert modules and all(m.startswith(("io/", "__init__", "localtime", "frames", "units")) for m in modules), modules
+
+
+def test_another_warehouse_keeps_the_settings_but_its_own_products_reports_and_machines(monkeypatch):
+    monkeypatch.delenv("ENMS_WAREHOUSE", raising=False)
+    mine = settings("test", warehouse="duckdb:data/mine.duckdb")
+    assert mine["warehouse"] == f"duckdb:{ROOT / 'data' / 'mine.duckdb'}"
+    assert mine["products"] == str(ROOT / "products" / "mine")
+    assert mine["reports"] == str(ROOT / "products" / "test" / "reports" / "mine")
+    assert (mine["machines"], mine["factories"], mine["report"]["period"]) == ("", "", "last")
+    assert mine["baselines"] == settings("test")["baselines"]
+    monkeypatch.setenv("ENMS_WAREHOUSE", "postgresql://enms@db.example.com:5432/plant")
+    pg = settings("demo")
+    assert pg["products"] == str(ROOT / "products" / "pg-db.example.com-plant")
+    assert pg["reports"] == str(ROOT / "reports" / "pg-db.example.com-plant")
+    monkeypatch.setenv("ENMS_WAREHOUSE", "  ")
+    assert settings("demo")["products"] == str(ROOT / "products" / "demo")  # blank: the environment's own
+    monkeypatch.setenv("ENMS_WAREHOUSE", "duckdb:data/mine.duckdb")
+    assert settings("demo", warehouse="")["warehouse"] == f"duckdb:{ROOT / 'data' / 'enms.duckdb'}"  # enms demo's
+
+
+def test_a_closure_calendar_is_a_path_from_the_project_folder(tmp_path):
+    (tmp_path / "env.yaml").write_text((ROOT / "env.yaml").read_text(encoding="utf-8").replace(
+        'calendar: ""', 'calendar: "data/closed.csv"'), encoding="utf-8")
+    assert settings("demo", tmp_path, warehouse="")["calendar"] == str(tmp_path / "data" / "closed.csv")
+    assert settings("demo")["calendar"] == ""
+
+
+def test_a_warehouse_url_with_a_password_is_refused_before_it_reaches_a_product():
+    with pytest.raises(ValueError, match="holds a password") as caught:
+        settings("demo", warehouse="postgresql://enms:s3cret@db/plant")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url,name", [("duckdb:/tmp/x/My Meters.duckdb", "My-Meters"),
+                                      ("postgresql://u@h/db", "pg-h-db"), ("env", "env")])
+def test_warehouse_names_are_file_safe(url, name):
+    assert warehouse_name(url) == name
+
+
+def test_the_last_full_month_allows_a_day_for_the_zone():
+    assert last_full_month(pd.Timestamp("2025-02-28 23:00", tz="UTC")) == "2025-02"
+    assert last_full_month(pd.Timestamp("2025-02-15", tz="UTC")) == "2025-01"

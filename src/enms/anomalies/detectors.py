@@ -3,8 +3,9 @@
 Each is fitted on the eligible hours of a clean reference window (the baseline year), robustly trimmed where
 said, and applied to any frame; thresholds come from the reference only.
 
-* :class:`ResidualZScore` – robust z of the residual per series, state class (running / idle / mixed hours)
-  and bin of expected kWh (8 quantile bins: the spread grows with the load), median and 1.4826·MAD over the
+* :class:`ResidualZScore` – robust z of the residual per series, state class (running / idle / mixed hours),
+  local day type (workday / weekend: an HVAC unit's weekend residuals spread twice as wide) and bin of expected
+  kWh (8 quantile bins: the spread grows with the load), median and 1.4826·MAD over the
   reference (one trimming pass at |z| > 6); flags z ≥ ``z_warning`` (4); excess consumption only (a saving is
   not an alert). ``anomaly_type='excess_consumption'``.
 * :class:`ResidualCusum` – one-sided capped CUSUM of the clipped robust z (k = 1, h = 24, cap 2h), reset after
@@ -41,17 +42,26 @@ from enms.localtime import local_wall_time
 from enms.settings import INCIDENT_GAP_HOURS
 
 
+def day_types(frame: pd.DataFrame) -> np.ndarray:
+    """'weekend' (Saturday, Sunday) or 'workday' per row, by the local calendar of its ``timezone``."""
+    out = np.full(len(frame), "workday", dtype=object)
+    for zone, idx in frame.groupby("timezone", sort=False).indices.items():
+        local = local_wall_time(frame["bucket"].iloc[idx].reset_index(drop=True), str(zone))
+        out[idx] = np.where(local.dt.dayofweek.to_numpy() >= 5, "weekend", "workday")
+    return out
+
+
 class ResidualScaler:
-    """Robust z of the residual per series, state class and level of expected energy.
+    """Robust z of the residual per series, state class, local day type and level of expected energy.
 
     z = (r − median) / (1.4826 · MAD), the median and MAD taken over the eligible reference hours of the same
-    series, state class ('running', 'idle', 'mixed') and bin of expected kWh (``n_bins`` quantile bins of the
-    class: the residual of an HVAC unit spreads more at 60 kWh than at 20 kWh). A bin holds at least
-    ``min_rows`` hours (fewer bins otherwise); a class with fewer than ``min_rows`` hours uses the series'
-    figures over all classes. One trimming pass per bin: hours with |z| > ``trim_z`` are dropped and the
-    median/MAD recomputed (faults hidden in the reference). The scale has a floor of ``rel_floor`` × the bin's
-    median actual kWh (an idle machine drawing a constant trickle would otherwise have MAD ≈ 0).
-    """
+    series, state class ('running', 'idle', 'mixed'), day type ('workday', 'weekend': :func:`day_types`) and bin of
+    expected kWh (``n_bins`` quantile bins of the class: the residual of an HVAC unit spreads more at 60 kWh than at
+    20 kWh). A bin holds at least ``min_rows`` hours (fewer bins otherwise); a state and day type with fewer than
+    ``min_rows`` hours uses the series' figures over all classes. One trimming pass per bin: hours with |z| >
+    ``trim_z`` are dropped and the median/MAD recomputed (faults hidden in the reference). The scale has a floor of
+    ``rel_floor`` × the bin's median actual kWh (an idle machine drawing a constant trickle would otherwise have MAD
+    ≈ 0)."""
 
     def __init__(self, n_bins: int = 8, trim_z: float = 6.0, min_rows: int = 48, rel_floor: float = 0.02):
         self.n_bins = n_bins
@@ -90,11 +100,12 @@ class ResidualScaler:
             if len(r) < 3:
                 continue
             stats[(*key, "*")] = self._binned(r, a, e)
-            states = g["state"].to_numpy()
+            states, days = g["state"].to_numpy(), day_types(g)
             for state in ("running", "idle", "mixed"):
-                sel = states == state
-                if sel.sum() >= self.min_rows:
-                    stats[(*key, state)] = self._binned(r[sel], a[sel], e[sel])
+                for day in ("workday", "weekend"):
+                    sel = (states == state) & (days == day)
+                    if sel.sum() >= self.min_rows:
+                        stats[(*key, f"{state}/{day}")] = self._binned(r[sel], a[sel], e[sel])
         self.stats_ = stats
         return self
 
@@ -103,8 +114,9 @@ class ResidualScaler:
         z = np.full(len(frame), np.nan)
         r = frame["residual_kwh"].to_numpy(dtype="float64")
         e = frame["expected_kwh"].to_numpy(dtype="float64")
-        for (m, en, state), idx in frame.groupby([*KEYS, "state"], sort=False).indices.items():
-            fitted = self.stats_.get((m, en, state)) or self.stats_.get((m, en, "*"))
+        classes = frame[[*KEYS, "state"]].assign(day=day_types(frame))
+        for (m, en, state, day), idx in classes.groupby([*KEYS, "state", "day"], sort=False).indices.items():
+            fitted = self.stats_.get((m, en, f"{state}/{day}")) or self.stats_.get((m, en, "*"))
             if fitted is None:
                 continue
             b = np.searchsorted(fitted["edges"], e[idx], side="right")

@@ -51,7 +51,9 @@ def detection_frame(expected_hourly: pd.DataFrame, mode_hourly: pd.DataFrame,
     out = out.merge(modes, on=["bucket", "machine_id"], how="left")
     counts = {c: out[c].fillna(0).to_numpy(dtype="float64") for c in _MODE_COUNTS}
     has_mode = counts["total_readings"] > 0
-    out["eligible"] = _eligible(out, counts, has_mode)
+    # a machine without any mode reading (imported meters): quality inferred its operation, the mask decides
+    inferred = ~out["machine_id"].isin(modes.loc[modes["total_readings"] > 0, "machine_id"]).to_numpy()
+    out["eligible"] = _eligible(out, counts, has_mode | inferred)
     if normal_mask is not None:
         mask = _hourly(normal_mask, ["is_normal"], "normal_mask").drop_duplicates(["machine_id", "bucket"],
                                                                                   keep="last")

@@ -9,7 +9,9 @@ X is a driver frame from :mod:`enms.baselines.features` (rows in time order), y 
 * ``predict`` validates its columns: a missing one is a ``ValueError`` naming it, never a zero. A row with a
   NaN driver is predicted NaN (never imputed). ``fit`` drops rows with a NaN in y or in a column it uses.
 * ``n_params_`` counts the intercept and every searched balance point (ASHRAE's p); it is the p of the
-  in-sample CV(RMSE) / NMBE in ``fit_stats_`` (metrics of the retained training rows).
+  in-sample CV(RMSE) / NMBE in ``fit_stats_`` (metrics of the retained training rows) and of ``nmbe_all_`` (the
+  NMBE over every training row with a prediction, the dropped outliers included: trimming that drops mostly high
+  hours shows there as under-prediction).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sklearn.base import BaseEstimator
 from enms import metrics as mx
 from enms.baselines.features import check_drivers
 from enms.frames import numeric, require_columns
+from enms.settings import SPIKE_FACTOR
 
 DRIVERS_OF_X = "X (the model's drivers; a missing driver is never filled)"
 """How a driver frame is named in a missing-column error."""
@@ -67,6 +70,28 @@ def outlier_rows(keep: np.ndarray, score: np.ndarray, threshold: float, budget: 
         return np.empty(0, dtype=np.int64)
     bad = bad[np.argsort(-np.abs(score[bad]), kind="stable")][:budget]
     return rows[bad]
+
+
+def implausible_rows(y: np.ndarray, ok: np.ndarray, factor: float | None = SPIKE_FACTOR,
+                     quantile: float = 0.995) -> np.ndarray:
+    """The rows of ``ok`` whose energy (kWh) the quality screen would call implausible: negative, or above
+    ``factor`` × the ``quantile`` of the ``ok`` rows (its spike rule). Both tails are judged on the data, never on
+    a residual, so a right-skewed load is not trimmed of its high hours. ``factor`` None flags nothing."""
+    out = np.zeros(len(y), dtype=bool)
+    if factor is None or not ok.any():
+        return out
+    top = float(np.quantile(y[ok], quantile))
+    out[ok] = (y[ok] < 0) | ((top > 0) & (y[ok] > factor * top))
+    return out
+
+
+def outlier_method(factor: float | None, threshold: float | None, screen: str) -> str:
+    """How a model's outliers are dropped, for its summary: the implausible-energy rule, then ``screen`` (a
+    format string of the residual ``threshold``) when a threshold is set."""
+    parts = [f"drop energy < 0 or > {factor} x its 99.5th percentile"] if factor is not None else []
+    if threshold is not None:
+        parts.append("drop " + screen.format(threshold))
+    return "; ".join(parts) or "none"
 
 
 def jsonable(obj: object) -> object:
@@ -138,7 +163,8 @@ class Baseline(BaseEstimator):
         return pd.Series(self._predict_values(X), index=X.index, name="expected", dtype=float)
 
     def _finish_fit(self, X: pd.DataFrame, y: np.ndarray, used: np.ndarray, outliers: np.ndarray) -> None:
-        """Record the training rows, outliers and in-sample metrics of the retained rows.
+        """Record the training rows, outliers, the in-sample metrics of the retained rows and the NMBE over
+        the retained and dropped rows together (``nmbe_all_``).
 
         ``training_start_`` / ``training_end_``: half-open window of the retained rows, from ``bucket`` (UTC,
         end = last bucket + 1 h), else ``day_start`` / ``day_end`` (UTC), else the local ``date`` (end = last
@@ -150,6 +176,9 @@ class Baseline(BaseEstimator):
         self.n_dropped_missing_ = int(len(X) - used.sum() - outliers.sum())
         y_hat = self._predict_values(X.loc[used])
         self.fit_stats_ = mx.regression_metrics(y[used], y_hat, self.n_params_)
+        trained = used | outliers
+        all_hours = mx.regression_metrics(y[trained], self._predict_values(X.loc[trained]), self.n_params_)
+        self.nmbe_all_ = all_hours["nmbe"]
         self.training_start_ = self.training_end_ = None
         labels = X.index[outliers]
         for start, end, step in (("bucket", "bucket", pd.Timedelta(hours=1)), ("day_start", "day_end", None),
@@ -174,6 +203,7 @@ class Baseline(BaseEstimator):
             "n_obs": self.n_obs_,
             "n_params": self.n_params_,
             "n_outliers": self.n_outliers_,
+            "nmbe_all": self.nmbe_all_,
             "outliers": self.outliers_[:100],
             "n_dropped_missing": self.n_dropped_missing_,
             "training_start": self.training_start_,

@@ -183,6 +183,7 @@ def hourly_drivers(
     mode_hourly: pd.DataFrame | None = None,
     temperature: pd.DataFrame | None = None,
     normal_mask: pd.DataFrame | None = None,
+    closures: pd.DataFrame | None = None,
     base_c: float = DEFAULT_BASE_C,
     cooling_base_c: float | None = None,
     factory_production_machines: Iterable[str] | None = None,
@@ -209,7 +210,10 @@ def hourly_drivers(
       (occupancy from the **mode history**; TOWT's CalTRACK occupancy is estimated inside the model);
     * outdoor_temp_c (duplicate buckets averaged), hdd, cdd: degree-hours in degree-days
       (max(0, base - T) / 24, max(0, T - cooling base) / 24);
-    * is_normal: from ``normal_mask`` (an hour without a mask row is not normal).
+    * is_normal: from ``normal_mask`` (an hour without a mask row is not normal);
+    * closure: 1.0 on the local closure days of ``closures`` (machine_id, date: naive local midnight; quality's
+      closures of machines without a mode history, :mod:`enms.quality.closures`), else 0.0: a day-type driver a
+      model uses when listed in its drivers.
     """
     require_columns(energy_hourly, ("bucket", "machine_id", "energy_type", "total_energy_kwh"), "energy_hourly")
     require_columns(machines, ("machine_id", "factory_id", "timezone"), "machines")
@@ -254,6 +258,11 @@ def hourly_drivers(
     if normal_mask is not None:
         e = e.merge(_normal_hours(normal_mask), on=["machine_id", "bucket"], how="left")
         e["is_normal"] = e["is_normal"].fillna(False).astype(bool)
+    if closures is not None:
+        require_columns(closures, ("machine_id", "date"), "closures")
+        days = pd.MultiIndex.from_arrays([closures["machine_id"].astype(str),
+                                          pd.to_datetime(closures["date"]).astype(e["date"].dtype)])
+        e["closure"] = pd.MultiIndex.from_arrays([e["machine_id"], e["date"]]).isin(days).astype(float)
     return e.reset_index(drop=True)
 
 
@@ -324,7 +333,8 @@ def daily_drivers(
     hours_in_day (23/24/25), present_hours (energy rows), normal_hours, is_complete (every hour present),
     is_normal (every hour present and normal; only with an ``is_normal`` column), energy_kwh, production,
     factory_production, operating_hours, offline_day (share of offline mode readings >= ``offline_day_share``:
-    the 'holiday-ish' flag), outdoor_temp_c, hdd, cdd, weekday, month, is_weekend (local).
+    the 'holiday-ish' flag), closure (1.0 on a closure day, with the hourly frame's ``closure``), outdoor_temp_c,
+    hdd, cdd, weekday, month, is_weekend (local).
     """
     require_columns(hourly, ("bucket", "machine_id", "energy_type", "date", "energy_kwh"), "hourly")
     cooling_base_c = base_c if cooling_base_c is None else cooling_base_c
@@ -370,7 +380,7 @@ def daily_drivers(
     order = [
         "machine_id", "energy_type", "date", "day_start", "day_end", "hours_in_day", "present_hours",
         "normal_hours", "is_complete", "is_normal", "energy_kwh", "production", "factory_production",
-        "operating_hours", "offline_day", "outdoor_temp_c", "hdd", "cdd", "weekday", "month", "is_weekend",
+        "operating_hours", "offline_day", "closure", "outdoor_temp_c", "hdd", "cdd", "weekday", "month", "is_weekend",
     ]  # fmt: skip
     return g[[c for c in order if c in g.columns]].reset_index(drop=True)
 
@@ -385,6 +395,8 @@ def _daily_sums(hourly: pd.DataFrame) -> pd.DataFrame:
     for col in ("production", "factory_production", "operating_hours"):
         if col in hourly.columns:
             agg[col] = (col, lambda s: s.sum(min_count=1))
+    if "closure" in hourly.columns:
+        agg["closure"] = ("closure", "max")
     if "offline_share" in hourly.columns:
         agg["offline_share"] = ("offline_share", "mean")
     if "is_normal" in hourly.columns:

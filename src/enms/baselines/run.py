@@ -49,7 +49,7 @@ from enms.baselines.regression import RegressionBaseline
 from enms.baselines.savings import savings
 from enms.baselines.towt import TOWTBaseline
 from enms.baselines.validation import blocked_cv, check_gates, evaluate, holdout_split, nmec_fsu
-from enms.localtime import HOUR, baseline_boundary
+from enms.localtime import HOUR, baseline_begin, baseline_boundary
 
 GATES = ("ashrae14", "enpi_lite", "nmec", "caltrack_sufficiency")
 NAIVE = "hour_of_week_mean"
@@ -127,6 +127,16 @@ class SeriesResult:
                    pd.DataFrame(), series.status(status, reason))
 
 
+def _weather_free(hourly: pd.DataFrame, sufficient: bool, reasons: str) -> tuple[bool, str]:
+    """CalTRACK sufficiency without its temperature criterion for a series that has no outdoor temperature at all
+    (imported meters without weather): its models are weather-independent (:func:`candidates_for`), so the
+    temperature's gaps do not bear on them."""
+    if "outdoor_temp_c" in hourly and hourly["outdoor_temp_c"].notna().any():
+        return sufficient, reasons
+    kept = [r for r in reasons.split("; ") if r and not r.startswith("outdoor temperature")]
+    return sufficient or not kept, "; ".join(kept)
+
+
 def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]) -> list[Series]:
     """Hourly and daily drivers per series, from the extract and quality products, with quality's verdict on
     whether it can be fitted (``sufficiency``: fittable, fit_reason)."""
@@ -135,7 +145,7 @@ def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd
     hourly = hourly_drivers(
         extract["energy_hourly"], machines, production_hourly=extract["production_hourly"],
         mode_hourly=extract["mode_hourly"], temperature=quality["temperature_hourly"],
-        normal_mask=quality["normal_mask"],
+        normal_mask=quality["normal_mask"], closures=quality.get("closures"),
     )
     daily = daily_drivers(hourly, machines, temperature=quality["temperature_hourly"])
     sufficiency = quality["sufficiency"].set_index(KEYS)
@@ -146,14 +156,15 @@ def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd
             h = hourly[(hourly["machine_id"] == machine.machine_id) & (hourly["energy_type"] == energy_type)]
             d = daily[(daily["machine_id"] == machine.machine_id) & (daily["energy_type"] == energy_type)]
             row = sufficiency.loc[(machine.machine_id, energy_type)]
+            sufficient, reasons = _weather_free(h, bool(row["sufficient"]), str(row["reasons"]))
             gate = mx.caltrack_sufficiency_gate(
-                bool(row["sufficient"]), str(row["reasons"]),
+                sufficient, reasons,
                 {"hours_present_pct": float(row["hours_present_pct"]),
                  "days_present_pct": float(row["days_present_pct"])},
             )
             out.append(Series(machine.machine_id, machine.machine_name, energy_type, machine.timezone,
                               h.reset_index(drop=True),
-                              d.reset_index(drop=True), window["baseline_start"], boundary, gate,
+                              d.reset_index(drop=True), baseline_begin(window, machine.timezone), boundary, gate,
                               fittable=bool(row["fittable"]), fit_reason=str(row["fit_reason"])))
     return out
 
@@ -165,20 +176,36 @@ class Candidate:
     make: Callable[[], Baseline]
 
 
+NO_TEMPERATURE = "no outdoor temperature: weather-independent models only"
+"""Why the temperature models (TOWT, change point) are skipped where the baseline has no outdoor temperature."""
+
+
+def _needs_temperature() -> Baseline:
+    raise ValueError(NO_TEMPERATURE)
+
+
 def candidates_for(series: Series) -> list[Candidate]:
-    """The candidate models of a series. Drivers that never vary in the baseline (HVAC makes nothing) are
-    left out; production is the machine's own count (utilities report the line they serve)."""
+    """The candidate models of a series. Drivers that never vary in the baseline (HVAC makes nothing; imported
+    meters have no production) are left out; production is the machine's own count (utilities report the line
+    they serve). A machine without a mode history gets its closure days (quality's ``closures``) as a day-type
+    driver where the baseline has some. Without an outdoor temperature in the baseline the temperature drivers
+    (outdoor_temp_c, hdd, cdd) are left out and the temperature models (TOWT, change point) are skipped, their
+    candidates rows saying so (:data:`NO_TEMPERATURE`)."""
     base = series.hourly[_baseline_rows(series, series.hourly, "bucket")]
-    varying = [c for c in ("production", "operating_hours") if base[c].nunique(dropna=True) > 1]
+    varying = [c for c in ("production", "operating_hours", "closure") if c in base
+               and base[c].nunique(dropna=True) > 1]
+    weather = "outdoor_temp_c" in base and bool(base["outdoor_temp_c"].notna().any())
+    temperature, degrees = (["outdoor_temp_c"], ["hdd", "cdd"]) if weather else ([], [])
     return [
         Candidate(NAIVE, "hourly", lambda: HourOfWeekMeanBaseline()),
-        Candidate("towt", "hourly", lambda: TOWTBaseline(drivers=varying)),
+        Candidate("towt", "hourly", (lambda: TOWTBaseline(drivers=varying)) if weather else _needs_temperature),
         # 100 rounds at rate 0.1 fit as well as 200 at 0.05 here, in half the time (13 CV fits per series).
         Candidate("gradient_boosting", "hourly",
-                  lambda: GradientBoostingBaseline(drivers=[*varying, "outdoor_temp_c"], max_iter=100,
+                  lambda: GradientBoostingBaseline(drivers=[*varying, *temperature], max_iter=100,
                                                       learning_rate=0.1)),
-        Candidate("regression_ols", "daily", lambda: RegressionBaseline(drivers=[*varying, "hdd", "cdd"])),
-        Candidate("change_point", "daily", lambda: ChangePointBaseline(drivers=varying)),
+        Candidate("regression_ols", "daily", lambda: RegressionBaseline(drivers=[*varying, *degrees])),
+        Candidate("change_point", "daily",
+                  (lambda: ChangePointBaseline(drivers=varying)) if weather else _needs_temperature),
     ]
 
 
@@ -250,7 +277,7 @@ def evaluate_candidate(series: Series, candidate: Candidate, holdout_weeks: int 
         "training_start": model.training_start_, "training_end": model.training_end_,
         "training_samples": model.n_obs_, "n_outliers": model.n_outliers_, "n_params": model.n_params_,
         "feature_names": list(model.feature_names_in_),
-        **{f"{k}_in": v for k, v in model.fit_stats_.items() if k in _METRICS},
+        **{f"{k}_in": v for k, v in model.fit_stats_.items() if k in _METRICS}, "nmbe_all_in": model.nmbe_all_,
         **{f"{k}_oos": v for k, v in oos.items() if k in _METRICS},
         **{f"{k}_holdout": v for k, v in holdout.items() if k in _METRICS},
         "cv_rmse_daily_oos": daily["cv_rmse"], "nmbe_daily_oos": daily["nmbe"],

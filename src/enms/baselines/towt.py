@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from enms.baselines.base import Baseline, driver_values, hour_of_week_codes
+from enms.baselines.base import Baseline, driver_values, hour_of_week_codes, implausible_rows, outlier_method
 from enms.baselines.features import cooling_degrees, heating_degrees
 from enms.baselines.ols import least_squares, screen_outliers
+from enms.settings import SPIKE_FACTOR
 
 TOWT_KNOTS_C = tuple(round((f - 32.0) * 5.0 / 9.0, 3) for f in (30, 45, 55, 65, 75, 90))
 """CalTRACK hourly temperature knots 30, 45, 55, 65, 75, 90 °F, in °C."""
@@ -57,7 +58,11 @@ class TOWTBaseline(Baseline):
 
     An hour of week absent from a group's training rows is predicted with that group's mean hour-of-week
     effect. CalTRACK's month-weighted segmentation is not applied (one model for the baseline year).
-    Outliers: externally studentised residuals within each group (see :mod:`enms.baselines.ols`).
+    Outliers: only the hours the quality screen would call implausible (:func:`enms.baselines.base.implausible_rows`:
+    negative, or above ``implausible_factor`` × the 99.5th percentile of the training hours) are dropped by
+    default. Dropping |externally studentised residual| > ``outlier_threshold`` within each group (see
+    :mod:`enms.baselines.ols`) is available but off: real hourly residuals are right-skewed, so it drops mostly high
+    hours and the model under-predicts (6.7 % over all training hours on gamma noise, against 0 % without it).
     """
 
     model_type = "towt"
@@ -73,7 +78,8 @@ class TOWTBaseline(Baseline):
         occupancy: str = "caltrack",
         occupancy_column: str = "occupied",
         occupancy_threshold: float = 0.65,
-        outlier_threshold: float | None = 3.5,
+        outlier_threshold: float | None = None,
+        implausible_factor: float | None = SPIKE_FACTOR,
         max_outlier_fraction: float = 0.10,
         max_outlier_iter: int = 3,
         target_derived: Sequence[str] = (),
@@ -87,6 +93,7 @@ class TOWTBaseline(Baseline):
         self.occupancy_column = occupancy_column
         self.occupancy_threshold = occupancy_threshold
         self.outlier_threshold = outlier_threshold
+        self.implausible_factor = implausible_factor
         self.max_outlier_fraction = max_outlier_fraction
         self.max_outlier_iter = max_outlier_iter
         self.target_derived = target_derived
@@ -111,7 +118,8 @@ class TOWTBaseline(Baseline):
         how = hour_of_week_codes(driver_values(X, [self.hour_of_week])[:, 0])
         t = driver_values(X, [self.temperature])[:, 0]
         extra = driver_values(X, list(self.drivers))
-        ok = np.isfinite(y) & (how >= 0) & np.isfinite(t) & np.all(np.isfinite(extra), axis=1)
+        usable = np.isfinite(y) & (how >= 0) & np.isfinite(t) & np.all(np.isfinite(extra), axis=1)
+        ok = usable & ~implausible_rows(y, usable, self.implausible_factor)
 
         if self.occupancy == "caltrack":
             D = np.column_stack(
@@ -158,7 +166,7 @@ class TOWTBaseline(Baseline):
             n_params += int(seen.sum()) + n_seg + len(self.drivers)
         self.n_params_ = n_params
         self.intercept_ = None
-        self._finish_fit(X, y, keep, ok & ~keep)
+        self._finish_fit(X, y, keep, usable & ~keep)
         return self
 
     def _predict_values(self, X: pd.DataFrame) -> np.ndarray:
@@ -196,7 +204,8 @@ class TOWTBaseline(Baseline):
                 k: {"n_obs": g["n_obs"], "endpoints_c": g["endpoints"], "hours_of_week": len(g["hows"])}
                 for k, g in self.groups_.items()
             },
-            "outlier_method": f"drop |externally studentised residual| > {self.outlier_threshold}, refit (per group)",
+            "outlier_method": outlier_method(self.implausible_factor, self.outlier_threshold,
+                                             "|externally studentised residual| > {}, refit (per group)"),
         }
         if self.occupancy == "caltrack":
             out["occupied_hours_of_week"] = np.flatnonzero(self.occupied_how_).tolist()

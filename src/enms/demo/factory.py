@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from enms.calendars import holidays
+from enms.calendars import closing_days
 from enms.demo import plant
 from enms.demo.config import Grid
 from enms.demo.plant import Factory
@@ -58,8 +58,9 @@ def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex 
     minute //= _US_PER_MIN
     weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
     first, last = pd.Timestamp(int(day[0]), unit="D").year, pd.Timestamp(int(day[-1]), unit="D").year
-    closed = np.array(sorted(d.toordinal() - _EPOCH_ORDINAL for y in range(first - 1, last + 2)
-                             for d in holidays(f.country, y)))
+    # The same closing days as the warehouse's factory metadata gives the forecasts (enms.calendars).
+    days, _ = closing_days(f.metadata, f.location, f.timezone, range(first - 1, last + 2))
+    closed = np.array(sorted(d.toordinal() - _EPOCH_ORDINAL for d in days))
     off, off_before, off_after = (np.isin(day + k, closed) for k in (0, -1, 1))
 
     weekdays = weekday < 5

@@ -41,10 +41,19 @@ class Factory:
     contact_phone: str
     voltage_v: float  # nominal line-to-line supply voltage
     frequency_hz: float
+    closed_on: tuple[str, ...] | None = None  # public holidays it closes on (None: all; see enms.calendars)
+    shutdown: tuple[str, str] = ("12-24", "01-01")  # annual shutdown, first and last local day (MM-DD)
 
     @property
     def id(self) -> str:
         return factory_id(self.name)
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """The factory's ``metadata`` in the warehouse; its calendar keys are those of ``enms.calendars``."""
+        calendar = {"closed_on": list(self.closed_on)} if self.closed_on is not None else {}
+        return {"currency": self.currency, "carbon_region": self.carbon_region, "country": self.country,
+                **calendar, "shutdown": list(self.shutdown)}
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,10 @@ BERLIN = "European Production Facility"
 FACTORIES: tuple[Factory, ...] = (
     Factory(LA, "America/Los_Angeles", "USD", "US-California", "US", "Los Angeles, CA, USA",
             "1200 Industrial Way, Los Angeles, CA 90058, USA", "energy@demo-plant.example",
-            "+1-213-555-0100", 480.0, 60.0),
+            "+1-213-555-0100", 480.0, 60.0,
+            # The plant works through the other federal and California holidays (MLK Day, Juneteenth, …).
+            closed_on=("New Year's Day", "Memorial Day", "Independence Day", "Labor Day", "Thanksgiving Day",
+                       "Christmas Day")),
     Factory(BERLIN, "Europe/Berlin", "EUR", "Germany", "DE", "Berlin, Germany",
             "Industriestrasse 12, 12099 Berlin, Germany", "energie@eu-facility.example",
             "+49-30-5550-0100", 400.0, 50.0),

@@ -133,7 +133,7 @@ def dimension_frames(selected: list[tuple[int, Machine]], step_s: int) -> Iterat
     yield "factories", pd.DataFrame([{
         "id": f.id, "name": f.name, "location": f.location, "address": f.address, "timezone": f.timezone,
         "contact_email": f.contact_email, "contact_phone": f.contact_phone, "is_active": True,
-        "metadata": json.dumps({"currency": f.currency, "carbon_region": f.carbon_region, "country": f.country}),
+        "metadata": json.dumps(f.metadata),
     } for f in factories])
     rows = []
     for m in machines:

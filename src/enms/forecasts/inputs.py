@@ -29,6 +29,9 @@ from enms.localtime import HOUR, local_calendar, utc_instant, utc_series
 PLAN_COLUMNS = ("plan_running", "plan_idle", "plan_maintenance", "plan_offline")
 #: Columns of an exogenous frame (besides ``bucket``): all known in advance.
 EXOG_COLUMNS = ("hour", "weekday", *PLAN_COLUMNS, "outdoor_temp_c")
+NO_TEMPERATURE_C = 18.0
+"""The outdoor temperature (°C) of a machine without any measurement (imported meters without weather): a
+constant at the degree base (no heating or cooling degrees), so the exogenous models run weather-independent."""
 
 
 # ------------------------------------------------------------------------------------------------ schedule
@@ -49,9 +52,10 @@ def planned_schedule(mode_hourly: pd.DataFrame) -> pd.DataFrame:
     total = sum(n.values())
     out = pd.DataFrame(
         {
-            "bucket": utc_series(mode_hourly["bucket"], "mode_hourly.bucket", unit="ns").to_numpy(),
+            # the Series, not its values: an empty history keeps the tz-aware dtype
+            "bucket": utc_series(mode_hourly["bucket"], "mode_hourly.bucket", unit="ns").reset_index(drop=True),
             "machine_id": mode_hourly["machine_id"].astype(str).to_numpy(),
-            "plan_readings": total,
+            "plan_readings": np.asarray(total, dtype=float),
         }
     )
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -62,6 +66,28 @@ def planned_schedule(mode_hourly: pd.DataFrame) -> pd.DataFrame:
     out = out[total > 0].sort_values(["machine_id", "bucket", "plan_readings"], kind="stable")
     out = out.drop_duplicates(["machine_id", "bucket"], keep="last").reset_index(drop=True)
     return out[["bucket", "machine_id", *PLAN_COLUMNS, "plan_readings"]]
+
+
+def inferred_schedule(machines: pd.DataFrame, machine_ids: Iterable[str], start: object, end: object,
+                      closures: Mapping[str, Iterable[date]] | None = None) -> pd.DataFrame:
+    """The plan of machines without a mode history (imported meters) over the UTC hours [start, end): running
+    all day, offline on their local closure days (``closures``: machine_id → dates, quality's closures; a
+    closure is planned: a shutdown or holiday is known in advance). Columns as :func:`planned_schedule`'s, with
+    plan_readings 1."""
+    start, end = utc_instant(start, "start"), utc_instant(end, "end")
+    grid = pd.Series(pd.date_range(start, end, freq="h", inclusive="left").as_unit("ns"))
+    zones = machine_timezones(machines)
+    parts = []
+    for mid in (str(m) for m in machine_ids):
+        days = {pd.Timestamp(d).date() for d in (closures or {}).get(mid, ())}
+        off = local_calendar(grid, zones[mid])["date"].dt.date.isin(days).to_numpy() if days else \
+            np.zeros(len(grid), dtype=bool)
+        parts.append(pd.DataFrame({"bucket": grid, "machine_id": mid, "plan_running": (~off).astype(float),
+                                   "plan_idle": 0.0, "plan_maintenance": 0.0, "plan_offline": off.astype(float),
+                                   "plan_readings": 1.0}))
+    if not parts:
+        return pd.DataFrame(columns=["bucket", "machine_id", *PLAN_COLUMNS, "plan_readings"])
+    return pd.concat(parts, ignore_index=True)
 
 
 def _holiday_dates(holidays: Mapping[str, Iterable[date]] | None, machine_id: str, factory_id: str | None) -> set:
@@ -152,7 +178,8 @@ def temperature_outlook(
 ) -> pd.DataFrame:
     """Outdoor temperature (°C) for [start, end) when no weather forecast is at hand: per local hour of day, the
     mean of the last ``days`` days before ``start`` (a climatology of the recent days; it knows the daily cycle
-    and the current season, not the coming weather). Columns: bucket, machine_id, outdoor_temp_c.
+    and the current season, not the coming weather); :data:`NO_TEMPERATURE_C` for a machine never measured.
+    Columns: bucket, machine_id, outdoor_temp_c.
     """
     require_columns(temperature, ("bucket", "machine_id", "avg_outdoor_temp_c"), "temperature")
     start, end = utc_instant(start, "start"), utc_instant(end, "end")
@@ -161,8 +188,12 @@ def temperature_outlook(
     t = t[(t["bucket"] >= start - pd.Timedelta(days=days)) & (t["bucket"] < start)]
     grid = pd.Series(pd.date_range(start, end, freq="h", inclusive="left").as_unit("ns"))
     parts = []
+    measured = set(temperature.loc[~np.isnan(numeric(temperature, "avg_outdoor_temp_c")), "machine_id"].astype(str))
     for mid, zone in machine_timezones(machines).items():
         past = t[t["machine_id"] == mid]
+        if mid not in measured:  # never measured: the constant of the history (NO_TEMPERATURE_C)
+            parts.append(pd.DataFrame({"bucket": grid, "machine_id": mid, "outdoor_temp_c": NO_TEMPERATURE_C}))
+            continue
         if past.empty:
             continue
         hours = local_calendar(past["bucket"], zone)["hour"].to_numpy()
@@ -171,8 +202,9 @@ def temperature_outlook(
         values = clim.reindex(fut).to_numpy()
         values = np.where(np.isnan(values), np.nanmean(clim.to_numpy()), values)
         parts.append(pd.DataFrame({"bucket": grid.to_numpy(), "machine_id": mid, "outdoor_temp_c": values}))
-    if not parts:
-        return pd.DataFrame(columns=["bucket", "machine_id", "outdoor_temp_c"])
+    if not parts:  # no temperature at all (imported meters without weather): typed, so a merge keeps the buckets
+        return pd.DataFrame({"bucket": pd.Series(dtype="datetime64[ns, UTC]"), "machine_id": pd.Series(dtype=str),
+                             "outdoor_temp_c": pd.Series(dtype=float)})
     return pd.concat(parts, ignore_index=True)
 
 
@@ -233,7 +265,8 @@ def _series_frame(g: pd.DataFrame, last: pd.Timestamp, zone: str, sched: pd.Data
         frame[c] = np.nan_to_num(v, nan=1.0 if c == "plan_idle" else 0.0)
     frame["plan_filled"] = filled
     tm = temp.set_index("bucket")["avg_outdoor_temp_c"].reindex(grid)
-    frame["outdoor_temp_c"] = tm.interpolate(limit_direction="both").to_numpy()
+    values = tm.interpolate(limit_direction="both").to_numpy()
+    frame["outdoor_temp_c"] = values if np.isfinite(values).any() else NO_TEMPERATURE_C
     return frame
 
 
@@ -256,7 +289,8 @@ def forecast_inputs(
     * plan_* from ``schedule`` (:func:`planned_schedule`); an hour without a plan (a communication outage)
       takes the plan of the same hour a week before (or after); plan_filled flags it;
     * outdoor_temp_c from ``temperature`` (bucket, machine_id, avg_outdoor_temp_c, e.g. quality's
-      temperature_hourly), gaps interpolated linearly in time;
+      temperature_hourly), gaps interpolated linearly in time; :data:`NO_TEMPERATURE_C` throughout for a series
+      without any measurement;
     * hour, weekday: local calendar of the machine's factory.
 
     The grid of each series runs from its first energy hour to ``end`` (exclusive; default: the last energy

@@ -24,7 +24,13 @@ from enms.forecasts.backtest import (
     select_models,
 )
 from enms.forecasts.base import WEEK_AHEAD, HourlyForecaster
-from enms.forecasts.inputs import forecast_inputs, planned_schedule, temperature_outlook, typical_schedule
+from enms.forecasts.inputs import (
+    forecast_inputs,
+    inferred_schedule,
+    planned_schedule,
+    temperature_outlook,
+    typical_schedule,
+)
 from enms.forecasts.peak import peak_demand_forecast
 from enms.frames import machine_timezones, numeric
 from enms.localtime import HOUR, local_calendar, utc_instant, utc_series
@@ -285,6 +291,19 @@ def _summary(end: pd.Timestamp, metrics: pd.DataFrame, backtest: pd.DataFrame, s
     return summary
 
 
+def _with_closures(schedule: pd.DataFrame, holidays: Mapping[str, Iterable[date]] | None, machines: pd.DataFrame,
+                   unplanned: list[str], start: pd.Timestamp, end: pd.Timestamp,
+                   closures: Mapping[str, Iterable[date]] | None) -> tuple[pd.DataFrame, dict]:
+    """The schedule with the inferred plan of the machines without a mode history, and the holidays of the future
+    plan with their closure days (their factory's holidays kept: a machine's own dates replace its factory's)."""
+    inferred = inferred_schedule(machines, unplanned, start, end, closures)
+    factory_of = dict(zip(machines["machine_id"].astype(str), machines["factory_id"].astype(str), strict=True))
+    merged = dict(holidays or {})
+    for mid in unplanned:
+        merged[mid] = {*(closures or {}).get(mid, ()), *merged.get(mid, merged.get(factory_of.get(mid), ()))}
+    return (pd.concat([schedule, inferred], ignore_index=True) if len(schedule) else inferred), merged
+
+
 def run(
     energy_hourly: pd.DataFrame,
     machines: pd.DataFrame,
@@ -302,6 +321,7 @@ def run(
     schedule_weeks: int = 4,
     temperature_days: int = 7,
     holidays: Mapping[str, Iterable[date]] | None = None,
+    closures: Mapping[str, Iterable[date]] | None = None,
     n_jobs: int = N_JOBS,
 ) -> ForecastRun:
     """The forecast step for a plant: inputs, backtest of every model on every series, selection, forecasts of
@@ -311,7 +331,9 @@ def run(
     dates per machine_id or factory_id for the future plan; by default the ``factories``' calendars
     (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib). Each series on its
     own: one without readings, with a history shorter than the backtest needs, or whose backtest fails gets its
-    status row (``status``) and the selection, forecasts and peak demand go on with the others.
+    status row (``status``) and the selection, forecasts and peak demand go on with the others. A machine
+    without a mode history is planned running but on its ``closures`` (machine_id → local dates, quality's
+    closure days), offline then, in the past and in the future plan (with its factory's holidays).
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     machines = machines.assign(machine_id=machines["machine_id"].astype(str))
@@ -323,6 +345,11 @@ def run(
     end = utc_instant(end, "end") if end is not None else inputs["bucket"].max() + HOUR
     if holidays is None and factories is not None:
         holidays = factory_holidays(factories, range(end.year - 1, end.year + 2))
+    unplanned = sorted(set(inputs["machine_id"]) - set(schedule["machine_id"]))
+    if unplanned:
+        schedule, holidays = _with_closures(schedule, holidays, machines, unplanned, inputs["bucket"].min(), end,
+                                            closures)
+        inputs = forecast_inputs(energy_hourly, machines, schedule, temperature, end=end)
     future = _future_inputs(schedule, temperature, machines, end, schedule_weeks=schedule_weeks,
                             temperature_days=temperature_days, holidays=holidays)
     kwargs = {"end": end, "backtest_days": backtest_days, "calibration_days": calibration_days,

@@ -9,7 +9,10 @@
   share) and Fourier terms of the local hour (daily seasonality), with AR(1) errors (statsmodels SARIMAX, order
   (1, 0, 0) and a constant: ARMA(1, 1) cost 50 % more CPU and was no more accurate). Fitted on the last 6 weeks
   before its fit origin, then **updated** at each origin with ``results.extend`` (the new hours are filtered with
-  the fitted parameters; no re-estimation).
+  the fitted parameters; no re-estimation). When the plan does not vary over the fit window's open hours (no mode
+  history: running, offline on closure days), the schedule says nothing about the week, so a weekly term takes its
+  place: the mean energy per local hour of week over the fit window (centred), one regressor; without it Sundays
+  were forecast like Mondays.
 """
 
 from __future__ import annotations
@@ -145,7 +148,25 @@ class STLETSForecaster(HourlyForecaster):
         return {"period_hours": self.period, "window_weeks": self.window_weeks, "smoothing_level": self.alpha_}
 
 
-def _sarimax_design(exog: Mapping[str, np.ndarray], fourier: int, base_c: float = 18.0) -> pd.DataFrame:
+def _hour_of_week(exog: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Local hour of week 0..167 (0 = Monday 00:00) from the exogenous local ``hour`` and ``weekday``."""
+    return (np.asarray(exog["weekday"], dtype=np.int64) % 7) * 24 + np.asarray(exog["hour"], dtype=np.int64) % 24
+
+
+def weekly_profile(y: np.ndarray, exog: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Mean of y per local hour of week minus the overall mean (168 values, kWh; 0 for an hour of week unseen)."""
+    how = _hour_of_week(exog)
+    ok = np.isfinite(y)
+    if not ok.any():
+        return np.zeros(168)
+    total = np.bincount(how[ok], weights=y[ok], minlength=168)
+    count = np.bincount(how[ok], minlength=168)
+    mean = float(y[ok].mean())
+    return np.where(count > 0, total / np.maximum(count, 1) - mean, 0.0)
+
+
+def _sarimax_design(exog: Mapping[str, np.ndarray], fourier: int, base_c: float = 18.0,
+                    profile: np.ndarray | None = None) -> pd.DataFrame:
     run = exog["plan_running"]
     t = exog["outdoor_temp_c"]
     hdd, cdd = np.maximum(0.0, base_c - t), np.maximum(0.0, t - base_c)
@@ -162,12 +183,16 @@ def _sarimax_design(exog: Mapping[str, np.ndarray], fourier: int, base_c: float 
     for k in range(1, fourier + 1):
         cols[f"sin{k}"] = np.sin(2 * np.pi * k * hour / 24)
         cols[f"cos{k}"] = np.cos(2 * np.pi * k * hour / 24)
+    if profile is not None:
+        cols["week_profile"] = profile[_hour_of_week(exog)]
     return pd.DataFrame(cols)
 
 
 class SARIMAXForecaster(HourlyForecaster):
     """Regression with ARMA errors (statsmodels SARIMAX) on the schedule, degree-hours and Fourier terms of the
-    local hour. Fitted on the last ``fit_days`` before the fit, then updated with ``results.extend``."""
+    local hour, plus the weekly profile of the fit window when the plan does not vary over its open hours (no
+    mode history: the plan is running except on closure days) (``weekly_``).
+    Fitted on the last ``fit_days`` before the fit, then updated with ``results.extend``."""
 
     name = "sarimax"
     model_type = "ARIMA"
@@ -182,7 +207,7 @@ class SARIMAXForecaster(HourlyForecaster):
         self.maxiter = maxiter
 
     def _design(self, exog: Mapping[str, np.ndarray]) -> np.ndarray:
-        X = _sarimax_design(exog, self.fourier)
+        X = _sarimax_design(exog, self.fourier, profile=self.profile_)
         return X[self.columns_].to_numpy(dtype=float)
 
     @staticmethod
@@ -197,7 +222,13 @@ class SARIMAXForecaster(HourlyForecaster):
         k = min(grid.n, self.fit_days * 24)
         y = grid.y[-k:]
         exog = self._exog_ok({c: v[-k:] for c, v in grid.exog.items()})
-        X = _sarimax_design(exog, self.fourier)
+        # Closure days (whole days planned offline) say nothing about the weekday: a plan that varies only
+        # through them still leaves Sundays forecast like Mondays without the weekly term.
+        open_hours = exog["plan_offline"] < 0.5 if "plan_offline" in exog else np.ones(k, dtype=bool)
+        plan = [c for c in ("plan_running", "plan_maintenance") if c in exog]
+        self.weekly_ = not open_hours.any() or not any(np.nanstd(exog[c][open_hours]) > 1e-9 for c in plan)
+        self.profile_ = weekly_profile(y, exog) if self.weekly_ else None
+        X = _sarimax_design(exog, self.fourier, profile=self.profile_)
         self.columns_ = [c for c in X.columns if np.nanstd(X[c].to_numpy()) > 1e-9]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -238,4 +269,5 @@ class SARIMAXForecaster(HourlyForecaster):
 
     def _extra_summary(self) -> dict[str, object]:
         return {"order": list(self.order), "exog": list(self.columns_), "fit_days": self.fit_days,
+                "weekly_profile": self.weekly_,
                 "params": self.params_, "aic": self.aic_ if np.isfinite(self.aic_) else None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -45,9 +46,28 @@ def _require_known(asked: list[str], known: pd.Series, kind: str) -> None:
         )
 
 
+LOCAL_DATE_LEAD = pd.Timedelta(hours=13)
+"""A local date D is recorded as D 00:00 − 13 h (UTC), whose local midnight at or after is D's in every zone from
+UTC−10 to UTC+13; the steps read the date itself (``baseline_start_date``, ``baseline_end_date``), exact in all."""
+
+
+def local_date_bound(text: str) -> pd.Timestamp:
+    """A local date YYYY-MM-DD as the UTC instant the window records for it (see :data:`LOCAL_DATE_LEAD`)."""
+    try:
+        day = pd.Timestamp(date.fromisoformat(str(text).strip()))
+    except ValueError:
+        raise ValueError(f"baseline date {text!r} is not a local date YYYY-MM-DD") from None
+    return day.tz_localize("UTC") - LOCAL_DATE_LEAD
+
+
 def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = None,
-                    stop: str | None = None, *, now: pd.Timestamp | None = None) -> dict[str, pd.Timestamp]:
-    """The extract window [start, end) in UTC (default: all data) and its baseline period (first 12 months).
+                    stop: str | None = None, *, now: pd.Timestamp | None = None, baseline_start: str | None = None,
+                    baseline_end: str | None = None) -> dict[str, pd.Timestamp]:
+    """The extract window [start, end) in UTC (default: all data) and its baseline period (default: the first 12
+    months; ``baseline_start`` / ``baseline_end``: local dates YYYY-MM-DD, the end exclusive, 12 months after the
+    start when only the start is given). Given dates are recorded with :func:`local_date_bound`, and as text in
+    ``baseline_start_date`` / ``baseline_end_date`` ('' when not given): every step starts and ends the baseline
+    at their local midnights (:func:`enms.localtime.baseline_begin`, :func:`enms.localtime.baseline_boundary`).
 
     Both bounds land on whole UTC hours, whatever the reading interval: the start is floored and the end ceiled
     to the hour (data ending at the last reading + its interval, 12:35:00, give an end of 13:00, and the last
@@ -66,13 +86,21 @@ def analysis_window(first: pd.Timestamp, end: pd.Timestamp, start: str | None = 
                              f"{parse_utc(now)}); check the meters' clocks or give an earlier start")
     if window_end <= window_start:
         raise ValueError(f"empty window: start {window_start} is not before end {window_end}")
-    baseline_end = baseline_end_utc(window_start, window_end)
-    return {"start": window_start, "end": window_end, "baseline_start": window_start, "baseline_end": baseline_end}
+    first_day = local_date_bound(baseline_start) if baseline_start else window_start
+    last_day = (min(local_date_bound(baseline_end), window_end) if baseline_end
+                else baseline_end_utc(first_day, window_end))
+    if last_day <= max(first_day, window_start):
+        raise ValueError(f"empty baseline period: {baseline_start or 'the data start'} to {baseline_end or 'its end'}"
+                         f" holds no data of the window [{window_start}, {window_end})")
+    return {"start": window_start, "end": window_end, "baseline_start": first_day, "baseline_end": last_day,
+            "baseline_start_date": str(baseline_start or "").strip(),
+            "baseline_end_date": str(baseline_end or "").strip() if baseline_end and last_day < window_end else ""}
 
 
 def extract(warehouse: Warehouse, start: str | None = None, end: str | None = None,
             machines: str | list[str] | None = None,
-            factories: str | list[str] | None = None, *, now: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
+            factories: str | list[str] | None = None, *, now: pd.Timestamp | None = None,
+            baseline_start: str | None = None, baseline_end: str | None = None) -> dict[str, pd.DataFrame]:
     """Read dimensions, hourly and 15-minute energy per machine and energy type, production, environment,
     the hourly operating mode and (on the demo plant) the simulator's truth, for [start, end) UTC.
 
@@ -83,7 +111,8 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
     now = pd.Timestamp.now(tz="UTC") if now is None else parse_utc(now)
     selected = select_machines(warehouse.read_machines(), parse_names(machines), parse_names(factories))
     ids = selected["machine_id"].tolist()
-    window = analysis_window(*warehouse.data_range(before=now), start, end, now=now)
+    window = analysis_window(*warehouse.data_range(before=now), start, end, now=now,
+                             baseline_start=baseline_start, baseline_end=baseline_end)
     window["future_readings"] = warehouse.count_readings_after(now, ids)
     span = (window["start"], window["end"])
     energy_hourly = _canonical(warehouse.read_energy("1 hour", *span, ids))
@@ -130,11 +159,14 @@ def _energy_types(machines: pd.DataFrame, energy_hourly: pd.DataFrame) -> pd.Ser
 
 def run(warehouse: str, out: Path | str, start: str | None = None, end: str | None = None,
         machines: str | list[str] | None = None, factories: str | list[str] | None = None, *,
-        now: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
+        now: pd.Timestamp | None = None, baseline_start: str | None = None,
+        baseline_end: str | None = None) -> dict[str, pd.DataFrame]:
     """The extract step: open the warehouse named by ``warehouse`` read-only, :func:`extract` [start, end) UTC of
-    the named machines and factories (empty: all) up to ``now`` (default the current time), and save every frame
-    as ``out/<name>.parquet``."""
+    the named machines and factories (empty: all) up to ``now`` (default the current time), with the baseline
+    period of ``baseline_start`` / ``baseline_end`` (local dates; empty: the first 12 months), and save every
+    frame as ``out/<name>.parquet``."""
     with connect(warehouse, read_only=True) as source:
-        frames = extract(source, start, end, machines, factories, now=now)
+        frames = extract(source, start, end, machines, factories, now=now, baseline_start=baseline_start or None,
+                         baseline_end=baseline_end or None)
     save_frames(frames, out)
     return frames

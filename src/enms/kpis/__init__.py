@@ -43,7 +43,7 @@ from enms.kpis.carbon import (
     electricity_carbon_factors,
 )
 from enms.kpis.cost import demand_charges, energy_cost, has_demand_charge, tariff_rates
-from enms.kpis.demand import DEMAND_INTERVAL_HOURS, demand_profile, load_factor, peak_demand
+from enms.kpis.demand import DEMAND_INTERVAL_HOURS, demand_energy, demand_profile, load_factor, peak_demand
 from enms.kpis.energy import energy_by_period, native_quantity, production_by_period, sec
 from enms.kpis.enpi import baseline_sec_table, cusum, mv_expected, ratio_enpi, regression_enpi
 from enms.kpis.issues import DATA_ISSUE_COLUMNS, data_issues, usable_energy
@@ -71,6 +71,7 @@ __all__ = [
     "cusum",
     "data_issues",
     "demand_charges",
+    "demand_energy",
     "demand_profile",
     "electricity_carbon_factors",
     "energy_by_period",

@@ -141,8 +141,11 @@ def carbon_regions(factories: pd.DataFrame | None, carbon_factors: pd.DataFrame,
 
 def _factor_per_day(days: np.ndarray, region: str, factors: pd.DataFrame, factory_name: str) -> np.ndarray:
     """Electricity emission factor (kg/kWh) per local date: the region's factor valid that date, else the
-    'default' region's; none or several valid factors is a ValueError."""
+    'default' region's; none or several valid factors is a ValueError. Without any factor of either region
+    (imported meters, no carbon factors loaded) the carbon is unknown: NaN."""
     result = np.full(len(days), np.nan)
+    if not factors["region"].isin([region, "default"]).any():
+        return result
     for name in dict.fromkeys([region, "default"]):
         own = factors[factors["region"] == name].reset_index(drop=True)
         todo = np.isnan(result)

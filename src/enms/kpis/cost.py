@@ -62,7 +62,7 @@ def _match_tariffs(rows: pd.DataFrame, tariffs: pd.DataFrame, names: Mapping[str
     divide the day. With ``sole_tariff_covers_day`` (default) a tariff that is the only one applying on a date
     covers that whole date: a window only divides a day among the tariffs that share it, so Off-Peak 21→9
     "all days" is all of Saturday and Sunday when Peak 09–21 is Mon–Fri. Exactly one tariff must match each
-    row, else ValueError naming the factory and the local time.
+    row, else ValueError naming the factory and the local time; a factory without any tariff gets none (NaN).
     """
     tariffs = _active(tariffs)
     n = len(rows)
@@ -77,6 +77,8 @@ def _match_tariffs(rows: pd.DataFrame, tariffs: pd.DataFrame, names: Mapping[str
         hour = local.dt.hour.to_numpy()
         weekday = ((local.dt.day_of_week + 1) % 7).to_numpy()  # 0 = Sunday, as applicable_days
         own = tariffs[tariffs["factory_id"] == factory].reset_index(drop=True)
+        if own.empty:  # a factory without any tariff (imported meters): its cost is unknown (NaN), not an error
+            continue
         starts, ends = _dates(own["valid_from"]), _dates(own["valid_to"])
         applies = np.zeros((len(local), len(own)), dtype=bool)
         window = np.zeros((len(local), len(own)), dtype=bool)
@@ -224,7 +226,8 @@ def _charges_from_peaks(peaks: pd.DataFrame, tariffs: pd.DataFrame, factories: p
     rates = pairs[valid].groupby(["factory_id", "period_start"], as_index=False)["demand_charge_per_kw"].max()
     out = peaks.drop(columns=["energy_type", "energy_kwh", "load_factor"]).merge(
         rates, on=["factory_id", "period_start"], how="left")
-    missing = out[out["demand_charge_per_kw"].isna()]
+    # a factory without any tariff (imported meters): no demand charge known (NaN), not an error
+    missing = out[out["demand_charge_per_kw"].isna() & out["factory_id"].isin(active["factory_id"])]
     if len(missing):
         first = missing.iloc[0]
         raise ValueError(f"factory {first['factory_name']!r}: no tariff valid on {first['peak_start_local']:%Y-%m-%d} "

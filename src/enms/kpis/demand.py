@@ -12,8 +12,9 @@ DEMAND_INTERVAL_HOURS = 0.25
 """Demand interval of the tariffs: 15 minutes. Demand (kW) = interval kWh / 0.25 h."""
 
 
-def _check_demand_resolution(energy: pd.DataFrame, machines: pd.DataFrame) -> None:
-    """Refuse buckets longer than the demand interval (hourly energy / 0.25 h would be 4 × the demand).
+def _coarse_machines(energy: pd.DataFrame, machines: pd.DataFrame) -> pd.Index:
+    """Machines whose buckets are longer than the demand interval (hourly energy / 0.25 h would be 4 × the
+    demand).
 
     A bucket covers ``total_readings`` × the machine's ``data_interval_seconds``; where either is unknown the
     bucket is taken for what the caller says it is. A machine whose buckets follow each other 15 minutes apart
@@ -21,15 +22,29 @@ def _check_demand_resolution(energy: pd.DataFrame, machines: pd.DataFrame) -> No
     machine declaring 30 s and sending every second), not its buckets.
     """
     if "total_readings" not in energy.columns or "data_interval_seconds" not in machines.columns or energy.empty:
-        return
+        return pd.Index([])
     most = energy.groupby("machine_id")["total_readings"].max()
     step = machines.drop_duplicates("machine_id").set_index("machine_id")["data_interval_seconds"]
     covered = pd.to_numeric(most, errors="coerce") * pd.to_numeric(step.reindex(most.index), errors="coerce")
-    spacing = energy.sort_values("bucket").groupby("machine_id")["bucket"].diff().groupby(energy["machine_id"]).min()
+    keys = ["machine_id", "energy_type"] if "energy_type" in energy.columns else ["machine_id"]
+    ordered = energy.sort_values("bucket")  # spacing per energy type: a boiler's gas and steam share buckets
+    spacing = ordered.groupby(keys)["bucket"].diff().groupby(ordered["machine_id"]).min()
     fine = spacing.reindex(covered.index) <= pd.Timedelta(hours=DEMAND_INTERVAL_HOURS)
-    if ((covered > 1.5 * DEMAND_INTERVAL_HOURS * 3600) & ~fine).any():
-        raise ValueError(f"energy buckets cover up to {covered.max():.0f} s of readings: demand needs 15-minute "
-                         "(or finer) energy such as energy_15min, not hourly energy")
+    return covered.index[(covered > 1.5 * DEMAND_INTERVAL_HOURS * 3600) & ~fine]
+
+
+def _check_demand_resolution(energy: pd.DataFrame, machines: pd.DataFrame) -> None:
+    """Refuse buckets longer than the demand interval (see :func:`_coarse_machines`)."""
+    if len(_coarse_machines(energy, machines)):
+        raise ValueError("energy buckets cover more than 15 minutes of readings: demand needs 15-minute (or "
+                         "finer) energy such as energy_15min, not hourly energy")
+
+
+def demand_energy(energy_15min: pd.DataFrame, machines: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``energy_15min`` of machines metered every 15 minutes or finer: an hourly meter (imported
+    hourly data) has no 15-minute demand, so its peak and demand charge stay unknown (NaN) instead of 4 × its
+    hourly energy."""
+    return energy_15min[~energy_15min["machine_id"].isin(_coarse_machines(energy_15min, machines))]
 
 
 def _demand_rows(energy_15min: pd.DataFrame, machines: pd.DataFrame, freq: Freq, start: LocalBound,

@@ -13,7 +13,7 @@ import pandas as pd
 from enms.frames import require_columns
 from enms.kpis.energy import _energy, sec
 from enms.kpis.periods import _IDS, Freq, Level, LocalBound, _check_level, _finish, _info, _keys, _prepare
-from enms.localtime import baseline_boundary, local_midnight, wall_clock
+from enms.localtime import baseline_begin, baseline_boundary, local_midnight, wall_clock
 
 
 def ratio_enpi(sec_reporting: pd.DataFrame, sec_baseline: pd.DataFrame) -> pd.DataFrame:
@@ -132,7 +132,7 @@ def baseline_sec_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     pieces = []
     for _, machines in frames["machines"].groupby("factory_id", sort=True):
         zone = machines["timezone"].iloc[0]
-        start = wall_clock(local_midnight(window["baseline_start"], zone), zone)
+        start = wall_clock(local_midnight(baseline_begin(window, zone), zone), zone)
         end = wall_clock(baseline_boundary(window, zone), zone)
         ids = set(machines["machine_id"])
         energy = frames["energy_hourly"][frames["energy_hourly"]["machine_id"].isin(ids)]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from enms.kpis.carbon import _carbon_from_rows
 from enms.kpis.cost import _charges_from_peaks, _cost_from_rows
-from enms.kpis.demand import _demand_rows, _peaks_from_rows
+from enms.kpis.demand import _demand_rows, _peaks_from_rows, demand_energy
 from enms.kpis.energy import _energy, _energy_from_rows, _sec_from_rows, production_by_period
 from enms.kpis.enpi import _expected, _regression_from_rows, ratio_enpi
 from enms.kpis.periods import (
@@ -100,7 +100,8 @@ def kpi_table(frames: Mapping[str, pd.DataFrame], factory: str, start: LocalBoun
     tariffs = frames["tariffs"][frames["tariffs"]["factory_id"] == factory_id]
     factories, sources = frames["factories"], frames["energy_sources"]
     rows, periods = _prepare(_energy(own("energy_hourly")), machines, freq, start, end)
-    demand, demand_periods = _demand_rows(own("energy_15min"), machines, freq, start, end)
+    fine = demand_energy(own("energy_15min"), machines)  # hourly meters: no demand (NaN), not 4 × the hour
+    demand, demand_periods = _demand_rows(fine, machines, freq, start, end)
     key = _IDS[level] + ["energy_type", "period_start"]
 
     table = _energy_from_rows(rows, periods, machines, level).drop(columns="buckets")
@@ -119,7 +120,7 @@ def kpi_table(frames: Mapping[str, pd.DataFrame], factory: str, start: LocalBoun
     join(_cost_from_rows(rows, periods, machines, factories, tariffs, sources, level, sole_tariff_covers_day),
          ["energy_cost", "currency"])
     month_demand, month_periods = (demand, demand_periods) if freq == "month" else _demand_rows(
-        own("energy_15min"), machines, "month", start, end)
+        fine, machines, "month", start, end)
     charges = _charges_from_peaks(_peaks_from_rows(month_demand, month_periods, machines, "factory"), tariffs,
                                   factories)
     allocated = _allocated_demand_charges(table, charges, demand, machines, level)

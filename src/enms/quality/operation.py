@@ -48,7 +48,9 @@ def normal_operation_mask(
     timestamps) or duplicated rows, without a spike, negative energy or negative power in ``outliers``
     (:func:`enms.quality.find_outliers`), and over before ``now`` (UTC; None: no check). A machine declaring no
     energy type is judged on its modes alone. The mode history (``production_data.operating_mode``) decides,
-    never the current machine status.
+    never the current machine status; a machine without any mode reading in the window has no history to judge
+    by, and its hours are judged on their energy alone (normal operation *inferred*: every complete, trusted
+    hour; :mod:`enms.quality.closures` gives its closure days).
 
     Columns: bucket (UTC), machine_id, is_normal, reason ('' when normal; else '; '-joined from
     'no mode data', 'maintenance', 'fault', 'offline', 'unknown mode' (readings in no listed mode),
@@ -86,7 +88,10 @@ def normal_operation_mask(
     future = np.zeros(n, dtype=bool) if now is None else (np.arange(hs, he) + 1) > _hours_until(now)
 
     total = counts["total_readings"]
-    no_mode = total <= 0
+    # A machine without a single mode reading (imported meters) has no mode history to judge by: its hours are
+    # judged on their energy alone (inferred normal operation, see enms.quality.closures).
+    has_history = np.repeat(total.reshape(n_machines, n).sum(axis=1) > 0, n)
+    no_mode = (total <= 0) & has_history
     classified = counts["n_running"] + counts["n_idle"] + sum(counts[c] for c, _ in ABNORMAL_MODES)
     flags = [("no mode data", no_mode)]
     flags += [(label, ~no_mode & (counts[col] > 0)) for col, label in ABNORMAL_MODES]

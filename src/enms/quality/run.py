@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from enms import settings
-from enms.localtime import baseline_boundary
+from enms.calendars import factory_holidays
+from enms.localtime import baseline_begin, baseline_boundary
+from enms.quality.closures import closure_days, machines_without_modes
 from enms.quality.coverage import find_gaps, hourly_coverage
 from enms.quality.hours import machine_table
 from enms.quality.intervals import reading_intervals, with_intervals
@@ -36,13 +39,14 @@ class QualityResult:
     temperature_hourly: pd.DataFrame
     intervals: pd.DataFrame  # per machine: declared and measured reading interval, the one used (s), a note
     unusable: pd.DataFrame  # machine-type-hours whose energy value is not trusted, and what is used instead
+    closures: pd.DataFrame  # closure days of machines without a mode history (enms.quality.closures)
 
     def products(self) -> dict[str, pd.DataFrame]:
         """The tables the step saves, by product name."""
         return {"summary": self.summary, "coverage": self.coverage, "gaps": self.gaps, "outliers": self.outliers,
                 "sufficiency": self.sufficiency, "normal_mask": self.normal_mask,
                 "temperature_hourly": self.temperature_hourly, "intervals": self.intervals,
-                "unusable": self.unusable}
+                "unusable": self.unusable, "closures": self.closures}
 
     def longest_gaps(self, n: int = 20) -> pd.DataFrame:
         """The ``n`` longest runs of missing hours, longest first."""
@@ -60,12 +64,13 @@ class QualityResult:
 
 
 def baseline_periods(machines: pd.DataFrame, window: pd.Series) -> pd.DataFrame:
-    """The baseline period of each factory zone of ``machines``: from the window's ``baseline_start`` to the
+    """The baseline period of each factory zone of ``machines``: from the window's baseline start (its local
+    midnight when given as a date, :func:`enms.localtime.baseline_begin`) to the
     local midnight at or after its ``baseline_end`` (where the baselines step splits), not past the window's
     end. Columns: timezone, baseline_start, baseline_end (UTC)."""
     zones = machine_table(machines, ("timezone",))["timezone"].unique()
     ends = [min(baseline_boundary(window, zone), window["end"]) for zone in zones]
-    return pd.DataFrame({"timezone": zones, "baseline_start": [window["baseline_start"]] * len(zones),
+    return pd.DataFrame({"timezone": zones, "baseline_start": [baseline_begin(window, zone) for zone in zones],
                          "baseline_end": ends})
 
 
@@ -81,8 +86,27 @@ def _sufficiency(energy: pd.DataFrame, environment: pd.DataFrame, machines: pd.D
     return out.sort_values("machine_id", key=lambda ids: ids.map(position), kind="stable", ignore_index=True)
 
 
+def _with_operation(summary: pd.DataFrame, inferred: list[str], closures: pd.DataFrame) -> pd.DataFrame:
+    """The summary with ``operation``: how normal operation is known, 'mode history' or, for a machine without
+    one, 'inferred from energy' and its count of closure days."""
+    days = closures.groupby("machine_id").size()
+    inferred_text = {m: f"inferred from energy (no mode history), {int(days.get(m, 0))} closure days"
+                     for m in inferred}
+    return summary.assign(operation=summary["machine_id"].map(inferred_text).fillna("mode history"))
+
+
+def _closures(extract_frames: Mapping[str, pd.DataFrame], machines: pd.DataFrame, window: pd.Series,
+              inferred: list[str], calendar: Iterable[date] | None) -> pd.DataFrame:
+    energy = extract_frames["energy_hourly"]
+    factories = extract_frames.get("factories")
+    years = range(window["start"].year, window["end"].year + 1)
+    holidays = factory_holidays(factories, years) if factories is not None and inferred else {}
+    return closure_days(energy, machines, inferred, holidays=holidays, calendar=calendar)
+
+
 def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = settings.SPIKE_FACTOR,
-        min_baseline_days: int = settings.MIN_BASELINE_DAYS, now: pd.Timestamp | None = None) -> QualityResult:
+        min_baseline_days: int = settings.MIN_BASELINE_DAYS, now: pd.Timestamp | None = None,
+        calendar: Iterable[date] | None = None) -> QualityResult:
     """Coverage, gaps, outliers, the normal-operation mask and the interpolated outdoor temperature of the
     extract's products (``machines``, ``window``, ``energy_hourly``, ``environment_hourly``, ``mode_hourly``)
     over its window, and CalTRACK sufficiency over each factory's baseline period (:func:`baseline_periods`).
@@ -93,7 +117,11 @@ def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = set
     duplicate readings, spike or negative value, over before ``now``, default the current time, UTC);
     ``unusable`` lists the hours whose energy value is not trusted (:func:`enms.quality.unusable_hours`) and
     ``sufficiency`` says whether each series can be fitted (:func:`enms.quality.fit_readiness`, at least
-    ``min_baseline_days`` local days with a usable hour)."""
+    ``min_baseline_days`` local days with a usable hour).
+
+    A machine without a mode history has its normal operation inferred from its energy and its closure days
+    listed in ``closures`` (:mod:`enms.quality.closures`; ``calendar``: local closure dates replacing the
+    inference); the summary's ``operation`` says which machines."""
     machines = extract_frames["machines"]
     window = extract_frames["window"].iloc[0]
     energy, environment = extract_frames["energy_hourly"], extract_frames["environment_hourly"]
@@ -108,12 +136,15 @@ def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = set
     mask = normal_operation_mask(extract_frames["mode_hourly"], energy, measured, start, end, outliers=outliers,
                                  now=now)
     sufficiency = fit_readiness(sufficiency, mask, periods, min_days=min_baseline_days)
+    inferred = machines_without_modes(extract_frames["mode_hourly"], machines["machine_id"])
+    closures = _closures(extract_frames, machines, window, inferred, calendar)
     return QualityResult(
         window=window,
         baseline_periods=periods,
         machines=machines,
         energy_hourly=energy,
-        summary=quality_summary(coverage, outliers, sufficiency, mask, intervals),
+        summary=_with_operation(quality_summary(coverage, outliers, sufficiency, mask, intervals), inferred,
+                                closures),
         coverage=coverage,
         gaps=find_gaps(energy, measured, start, end),
         outliers=outliers,
@@ -122,4 +153,5 @@ def run(extract_frames: Mapping[str, pd.DataFrame], *, spike_factor: float = set
         temperature_hourly=interpolate_temperature(environment, start, end, machine_ids=machines["machine_id"]),
         intervals=intervals,
         unusable=unusable_hours(energy, measured, outliers, start, end),
+        closures=closures,
     )

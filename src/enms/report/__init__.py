@@ -35,7 +35,13 @@ from enms.report.figures import (
                                  monthly_cost_figure,
                                  trend_figure,
 )
-from enms.report.modelled import not_modelled, not_modelled_section, not_modelled_table
+from enms.report.modelled import (
+                                 absent_inputs,
+                                 absent_inputs_section,
+                                 not_modelled,
+                                 not_modelled_section,
+                                 not_modelled_table,
+)
 from enms.report.run import Report, build, machine_sections
 from enms.report.scope import (
                                  Scope,
@@ -90,8 +96,9 @@ from enms.report.text import (
 
 __all__ = [
     "ANOMALY_LABELS", "BASELINE_MODELS", "ENERGY_COLORS", "ENERGY_LABELS", "MACHINE_TYPES", "PERIOD_TABLES",
-    "Report", "Scope", "anomalies_table", "build", "carbon_appendix_table", "completeness_table",
-    "daily_comparison", "daily_energy_cost_figure", "data_completeness", "demand_figure", "demand_table",
+    "Report", "Scope", "absent_inputs", "absent_inputs_section", "anomalies_table", "build", "carbon_appendix_table",
+    "completeness_table", "daily_comparison", "daily_energy_cost_figure", "data_completeness", "demand_figure",
+    "demand_table",
     "energy_label", "energy_note", "energy_overview", "energy_table", "executive_summary", "factory_machines",
     "factory_month_view", "factory_table", "fmt_local", "fmt_money", "fmt_number", "fmt_pct", "fmt_sig",
     "footer_markdown", "forecast_markdown", "forecast_outlook", "forecast_outlook_figure", "forecast_table",

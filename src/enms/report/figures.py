@@ -72,10 +72,17 @@ def daily_energy_cost_figure(factory_day: pd.DataFrame, scope: Scope) -> Figure:
 def demand_figure(frames: Mapping[str, pd.DataFrame], factory_kpis: pd.DataFrame, tariffs_split: pd.DataFrame,
                   scope: Scope) -> Figure:
     """Left: the factory's 15-minute demand over the period (kW, local time) with the peak marked. Right: the
-    average demand by local time of day, weekdays and weekends, with the tariff windows shaded."""
+    average demand by local time of day, weekdays and weekends, with the tariff windows shaded. Meters coarser
+    than 15 minutes have no demand; with only such meters the figure says so."""
     machines = factory_machines(frames, scope)
     quarter = frames["energy_15min"]
-    quarter = quarter[quarter["machine_id"].isin(machines["machine_id"])]
+    quarter = kpis.demand_energy(quarter[quarter["machine_id"].isin(machines["machine_id"])], machines)
+    if quarter.empty:  # hourly meters only (imported data): no 15-minute demand to show
+        fig = Figure(figsize=(11, 1.2), layout="constrained")
+        ax = fig.subplots()
+        ax.axis("off")
+        ax.text(0, 0.5, "No 15-minute demand: the factory's meters read hourly or coarser.", fontsize=10)
+        return fig
     profile = kpis.demand_profile(quarter, machines, level="factory", start=pd.Timestamp(scope.start),
                                   end=pd.Timestamp(scope.end))
     fig = Figure(figsize=(11, 3.6), layout="constrained")

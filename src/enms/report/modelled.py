@@ -77,3 +77,43 @@ def not_modelled_section(status: Mapping[str, pd.DataFrame] | None, frames: Mapp
     series was modelled (or no status was given)."""
     table = not_modelled_table(not_modelled(status or {}, frames, scope))
     return [] if table is None else [f"{HEADING}\n{INTRO}", table]
+
+
+INPUTS_HEADING = "### Inputs this factory's data lack"
+
+
+def absent_inputs(frames: Mapping[str, pd.DataFrame], scope: Scope) -> list[str]:
+    """What the factory's data lack and what the analytics did instead, one sentence each (imported meters often
+    have no mode history, production, outdoor temperature or tariff): [] when nothing is missing. Only the
+    extract frames given are judged."""
+    ids = set(factory_machines(frames, scope)["machine_id"].astype(str))
+
+    def lacks(name: str, column: str) -> bool:
+        """Whether the frame ``name`` (when given at all) has no value of ``column`` for the factory."""
+        if name not in frames:
+            return False
+        frame = frames[name]
+        own = frame[frame["machine_id"].astype(str).isin(ids)] if "machine_id" in frame else frame
+        return column not in own or own[column].notna().sum() == 0
+
+    checks = [
+        ("mode_hourly", "total_readings", "No operating-mode history: normal operation and closure days are "
+         "inferred from the energy (the rule is on the quality page)."),
+        ("production_hourly", "total_production_count", "No production data: the baselines and forecasts are "
+         "built without production."),
+        ("environment_hourly", "avg_outdoor_temp_c", "No outdoor temperature: weather-independent models (no "
+         "degree days; the temperature models TOWT and change point are skipped)."),
+    ]
+    if not ids:
+        return []
+    notes = [note for name, column, note in checks if lacks(name, column)]
+    tariffs = frames.get("tariffs")
+    if tariffs is not None and not (tariffs["factory_id"].astype(str) == str(scope.factory_id)).any():
+        notes.append("No tariff: energy costs and demand charges are not computed.")
+    return notes
+
+
+def absent_inputs_section(frames: Mapping[str, pd.DataFrame], scope: Scope) -> str:
+    """The report's note on missing inputs (Markdown), or '' when the data have every input."""
+    notes = absent_inputs(frames, scope)
+    return "\n".join([INPUTS_HEADING, *(f"- {note}" for note in notes)]) if notes else ""

@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 from enms import __version__, kpis
 from enms.report import content, figures, tables, text
 from enms.report.issues import data_issues_in_period, data_issues_markdown
-from enms.report.modelled import not_modelled_section
+from enms.report.modelled import absent_inputs_section, not_modelled_section
 from enms.report.scope import Scope, factory_machines, report_scope
 
 NO_PERFORMANCE = "*No savings result for this period (see the summary above).*"
@@ -72,6 +72,7 @@ class Report:
     anomalies_table: Styler | str
     forecast: list[Shown]
     not_modelled: list[Shown]  # heading and table of the series a step could not model ([] when none)
+    absent_inputs: str  # Markdown: the inputs the factory's data lack and what was done instead ('' when none)
     daily_figure: Figure
     trend_figure: Figure | str
     demand_table: Styler
@@ -129,6 +130,7 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
         anomalies_table=_or(tables.anomalies_table(summary["anomalies"], scope), NO_ANOMALY),
         forecast=forecast,
         not_modelled=not_modelled_section(status, frames, scope),
+        absent_inputs=absent_inputs_section(frames, scope),
         daily_figure=figures.daily_energy_cost_figure(period["factory_day"], scope),
         trend_figure=_or(figures.trend_figure(factory_month, scope), NO_TREND),
         demand_table=tables.demand_table(period["factory"], scope),

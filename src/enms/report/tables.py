@@ -72,7 +72,7 @@ def energy_table(summary: Mapping[str, Any]) -> Styler:
                  f"Demand charge ({cur})": energy["demand_charge"].sum(min_count=1),
                  f"Total cost ({cur})": summary["total_cost"], "CO₂ (t)": summary["carbon_t"]})
     frame = pd.DataFrame(rows)
-    money = {c: (lambda v: fmt_number(v)) for c in frame.columns if cur in c}
+    money = {c: (lambda v: fmt_number(v)) for c in frame.columns if c.endswith(f"({cur})")}
     return styled(frame, {"Energy (kWh)": fmt_number, "Quantity": fmt_number, "CO₂ (t)": lambda v: fmt_number(v, 1),
                           **money}, left=("Energy type", "Unit")).apply(
         lambda r: ["font-weight: bold" if r["Energy type"] == "Total" else "" for _ in r], axis=1)

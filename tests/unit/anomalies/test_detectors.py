@@ -82,3 +82,22 @@ def test_detectors_pickle_and_isolation_forest_threshold_comes_from_the_referenc
     assert ratio.ge(1.0).mean() == pytest.approx(0.002, abs=0.002)
     for det in an.default_detectors().values():
         pickle.loads(pickle.dumps(det.fit(ref)))
+
+
+def test_the_residual_scale_is_the_day_types_own():
+    """Weekend residuals that spread three times as wide as the workdays' (an HVAC unit on a closed plant) are
+    scaled by the weekend's own spread: a weekend hour at +12 % is ordinary there and a workday hour at +24 % is
+    not."""
+    inputs = make_inputs(days=56, noise=0.04)
+    e = inputs["expected"]
+    weekend = e["bucket"].dt.dayofweek >= 5
+    e.loc[weekend, "actual_kwh"] = e.loc[weekend, "expected_kwh"] * (
+        1 + 3 * (e.loc[weekend, "actual_kwh"] / e.loc[weekend, "expected_kwh"] - 1))
+    frame = frame_of(inputs)
+    scaler = an.ResidualScaler().fit(reference_of(frame, days=42))
+    saturday, tuesday = T0 + pd.Timedelta(days=47, hours=10), T0 + pd.Timedelta(days=50, hours=10)
+    probe = frame[frame["bucket"].isin([saturday, tuesday])].copy()
+    probe["residual_kwh"] = probe["expected_kwh"] * np.where(probe["bucket"] == saturday, 0.12, 0.24)
+    z = dict(zip(probe["bucket"], scaler.transform(probe), strict=True))
+    assert z[saturday] == pytest.approx(1.0, abs=0.25)  # 12 % against a weekend sd of 12 %
+    assert z[tuesday] == pytest.approx(6.0, abs=1.0)  # 24 % against a workday sd of 4 %

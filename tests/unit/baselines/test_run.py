@@ -152,3 +152,30 @@ def test_a_plant_with_no_fittable_series_gives_empty_products_with_their_columns
     assert products["expected_hourly"].empty and products["savings"].empty and products["naive_comparison"].empty
     assert result.figure_panels() == []
     assert baseline_rows(products["candidates"], result.fleet.models, SOURCES).empty
+
+
+def test_imported_meters_get_closure_days_as_a_driver_and_weather_independent_models():
+    """No mode history, production or temperature: the closure days are the only driver, the temperature models
+    are skipped with the reason, and CalTRACK sufficiency no longer asks for a temperature that is not there."""
+    from enms.baselines.run import NO_TEMPERATURE, candidates_for, prepare_series
+
+    extract, quality = one_machine("fine")
+    extract["mode_hourly"] = extract["mode_hourly"].iloc[:0]
+    extract["production_hourly"] = extract["production_hourly"].iloc[:0]
+    quality["temperature_hourly"] = quality["temperature_hourly"].assign(avg_outdoor_temp_c=np.nan)
+    quality["sufficiency"] = quality["sufficiency"].assign(
+        sufficient=False, reasons="outdoor temperature gap 2880 h > 6 h")
+    quality["closures"] = pd.DataFrame({"machine_id": ["fine", "fine"],
+                                        "date": pd.to_datetime(["2025-02-12", "2025-03-19"]).astype("datetime64[us]"),
+                                        "source": "inferred"})
+    (series,) = [s for s in prepare_series(extract, quality) if s.machine_id == "fine"]
+    assert series.hourly.loc[series.hourly["closure"] == 1, "date"].dt.strftime("%m-%d").unique().tolist() == [
+        "02-12", "03-19"]
+    assert series.daily["closure"].sum() == 2
+    assert series.sufficiency.passed
+    models = {c.name: c for c in candidates_for(series)}
+    assert models["gradient_boosting"].make().drivers == ["closure"]
+    assert models["regression_ols"].make().drivers == ["closure"]
+    for name in ("towt", "change_point"):
+        with pytest.raises(ValueError, match=NO_TEMPERATURE):
+            models[name].make()

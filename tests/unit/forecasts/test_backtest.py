@@ -10,6 +10,7 @@ import pytest
 from forecast_frames import TZ, small_models, synthetic_frame
 
 from enms import forecasts as fx
+from enms.forecasts.backtest import selection_score
 
 
 def test_mase_and_metrics_against_hand_computation() -> None:
@@ -73,3 +74,26 @@ def test_interval_coverage_near_nominal_on_gaussian_noise() -> None:
     # the residual of a seasonal naive forecast is e(t) - e(t-168): sd 2·√2, 90 % half-width 1.645·2·√2 ≈ 4.65
     half = ((day["upper_kwh"] - day["lower_kwh"]) / 2).median()
     assert 3.8 < half < 5.6
+
+
+def test_selection_weighs_nrmse_with_mase_on_the_day_ahead_backtest() -> None:
+    def row(series: str, name: str, mase: float, nrmse: float, kind: str = "day_ahead", n: int = 672) -> dict:
+        return {"machine_id": series, "energy_type": "electricity", "model_name": name, "kind": kind, "n": n,
+                "mase": mase, "nrmse": nrmse}
+
+    metrics = pd.DataFrame([
+        # a: snaive168 has the lowest MASE by 2 %, gbm a 12 % lower NRMSE -> scores 1.068 vs 1.02: gbm
+        row("a", "snaive168", 0.80, 0.25), row("a", "gbm", 0.816, 0.22), row("a", "stl_ets", 0.90, 0.23),
+        # b: best on both -> score 1; the week-ahead rows and a model short of hours do not count
+        row("b", "sarimax", 0.50, 0.10), row("b", "gbm", 0.60, 0.12), row("b", "gbm", 0.1, 0.01, kind="week_ahead"),
+        row("b", "stl_ets", 0.2, 0.05, n=600),
+    ])
+    sel = fx.select_models(metrics).set_index("machine_id")
+    assert sel.loc["a", "model_name"] == "gbm"
+    assert sel.loc["a", "score"] == pytest.approx((0.816 / 0.80 + 1.0) / 2)
+    assert sel.loc["b", "model_name"] == "sarimax" and sel.loc["b", "score"] == pytest.approx(1.0)
+    score = selection_score(pd.Series([0.8, 0.816, 0.9]), pd.Series([0.25, 0.22, 0.23]))
+    assert score.tolist() == pytest.approx([(1 + 0.25 / 0.22) / 2, (1.02 + 1) / 2, (1.125 + 0.23 / 0.22) / 2])
+    # without NRMSE the MASE ratio alone decides
+    assert selection_score(pd.Series([0.8, 0.9]), pd.Series([np.nan, np.nan])).tolist() == pytest.approx(
+        [1.0, 1.125])

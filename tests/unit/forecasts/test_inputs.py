@@ -61,3 +61,41 @@ def test_typical_schedule_repeats_the_shift_pattern_and_closes_holidays() -> Non
         columns={"outdoor_temp_c": "avg_outdoor_temp_c"})
     out = fx.temperature_outlook(temp, machines, start, end, days=7)
     assert len(out) == 168 and out["outdoor_temp_c"].notna().all()
+
+
+def test_a_machine_without_modes_is_planned_running_but_offline_on_its_closure_days():
+    from datetime import date
+
+    from enms.forecasts.inputs import inferred_schedule
+
+    machines = pd.DataFrame({"machine_id": ["m1"], "factory_id": ["f1"], "timezone": ["Europe/Berlin"]})
+    start = pd.Timestamp("2024-12-24 23:00", tz="UTC")  # local midnight of 25 December
+    plan = inferred_schedule(machines, ["m1"], start, start + pd.Timedelta(hours=72),
+                             {"m1": {date(2024, 12, 26)}})
+    assert len(plan) == 72 and str(plan["bucket"].dtype) == "datetime64[ns, UTC]"
+    assert plan["plan_offline"].tolist() == [0.0] * 24 + [1.0] * 24 + [0.0] * 24
+    assert (plan["plan_running"] + plan["plan_offline"] == 1.0).all()
+    typical = fx.typical_schedule(plan, machines, start + pd.Timedelta(hours=72), start + pd.Timedelta(hours=96),
+                                  weeks=1, holidays={"m1": {date(2024, 12, 28)}})
+    assert typical["plan_source"].unique().tolist() == ["holiday"]
+
+
+def test_a_series_never_measured_gets_the_constant_temperature_in_history_and_outlook():
+    from enms.forecasts.inputs import NO_TEMPERATURE_C
+
+    machines = pd.DataFrame({"machine_id": ["m1"], "factory_id": ["f1"], "timezone": ["UTC"],
+                             "data_interval_seconds": [3600]})
+    buckets = pd.date_range("2025-01-01", periods=48, freq="h", tz="UTC")
+    energy = pd.DataFrame({"bucket": buckets, "machine_id": "m1", "energy_type": "electricity",
+                           "total_energy_kwh": 5.0, "total_readings": 1})
+    none = pd.DataFrame({"bucket": buckets, "machine_id": "m1", "avg_outdoor_temp_c": np.nan})
+    schedule = fx.planned_schedule(pd.DataFrame(columns=["bucket", "machine_id", "n_running", "n_idle",
+                                                         "n_maintenance", "n_fault", "n_offline"]).astype(
+        {"bucket": "datetime64[us, UTC]"}))
+    assert schedule.empty and str(schedule["bucket"].dtype) == "datetime64[ns, UTC]"
+    inputs = fx.forecast_inputs(energy, machines, schedule, none)
+    assert (inputs["outdoor_temp_c"] == NO_TEMPERATURE_C).all()
+    outlook = fx.temperature_outlook(none, machines, buckets[-1], buckets[-1] + pd.Timedelta(hours=5))
+    assert outlook["outdoor_temp_c"].tolist() == [NO_TEMPERATURE_C] * 5
+    empty = fx.temperature_outlook(none.iloc[:0], machines.iloc[:0], buckets[-1], buckets[-1] + pd.Timedelta(hours=5))
+    assert str(empty["bucket"].dtype) == "datetime64[ns, UTC]"

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from forecast_frames import TZ, synthetic_frame
 
 from enms import forecasts as fx
 
@@ -44,3 +45,24 @@ def test_default_mase_scale_is_the_168h_seasonal_naive() -> None:
     y = np.arange(400.0)
     assert fx.seasonal_naive_scale(y) == pytest.approx(168.0)
     assert math.isnan(fx.seasonal_naive_scale(y[:100]))
+
+
+def test_sarimax_knows_the_weekday_without_a_plan() -> None:
+    # shifts Mon-Fri 06-22 local, no mode history: the plan is constant, the weekly profile carries the week
+    frame = synthetic_frame(days=70, noise=2.0).assign(plan_running=0.0, plan_idle=1.0)
+    models = {"sarimax": lambda: fx.SARIMAXForecaster(fit_days=28)}
+    res = fx.backtest_series(frame, TZ, models, backtest_days=21, calibration_days=14, week_origins=1, final=False)
+    day = res["forecasts"][res["forecasts"]["in_day"]]
+    m = fx.forecast_metrics(day["actual_kwh"], day["predicted_kwh"], scale=res["scale"])
+    assert m["n"] == 21 * 24 and m["mase"] < 1.0  # 0.85; without the weekly term 4.4
+    weekend = pd.DatetimeIndex(day["bucket"]).tz_convert(TZ).day_of_week >= 5
+    assert day.loc[weekend, "predicted_kwh"].mean() < 20.0  # idle 10 kWh + heating, not a weekday's 40+
+    summary = res["info"]["sarimax"]["summary"]
+    assert summary["weekly_profile"] and "week_profile" in summary["exog"]
+    # closure days planned offline (inferred without a mode history) tell nothing about the weekday: still weekly
+    closed = frame["bucket"].dt.tz_convert(TZ).dt.date.isin(sorted(set(frame["bucket"].dt.tz_convert(TZ).dt.date))[::9])
+    with_closures = frame.assign(plan_offline=closed.astype(float), plan_idle=(~closed).astype(float))
+    assert fx.SARIMAXForecaster(fit_days=28, maxiter=20).fit(with_closures).summary()["weekly_profile"]
+    # with a plan that varies, the plan carries the week and the model is as before
+    planned = fx.SARIMAXForecaster(fit_days=28, maxiter=20).fit(synthetic_frame(days=30))
+    assert not planned.summary()["weekly_profile"] and "week_profile" not in planned.summary()["exog"]

@@ -104,3 +104,25 @@ def test_readings_in_the_future_are_left_out_and_counted(tmp_path):
     assert frames["energy_hourly"]["bucket"].max() == pd.Timestamp("2026-03-01 01:00", tz="UTC")
     assert frames["energy_15min"]["bucket"].max() == pd.Timestamp("2026-03-01 01:45", tz="UTC")
     assert quality.run(frames, min_baseline_days=1).coverage["complete_hours"].tolist() == [2, 2, 2]
+
+
+def test_baseline_dates_are_local_midnights_in_every_zone():
+    from enms.io.extract import analysis_window
+    from enms.localtime import baseline_begin, baseline_boundary
+
+    first, end = pd.Timestamp("2024-01-01 00:00", tz="UTC"), pd.Timestamp("2025-03-01 00:00", tz="UTC")
+    window = analysis_window(first, end, baseline_start="2024-02-01", baseline_end="2024-12-01")
+    for zone in ("Europe/Berlin", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        begin, boundary = baseline_begin(window, zone), baseline_boundary(window, zone)
+        assert begin.tz_convert(zone) == pd.Timestamp("2024-02-01", tz=zone), zone
+        assert boundary.tz_convert(zone) == pd.Timestamp("2024-12-01", tz=zone), zone
+    default = analysis_window(first, end)
+    assert (default["baseline_start"], default["baseline_end"]) == (first, pd.Timestamp("2025-01-01", tz="UTC"))
+    assert baseline_begin(default, "Europe/Berlin") == first  # the data's start, as before
+    only_start = analysis_window(first, end, baseline_start="2024-03-01")
+    assert baseline_boundary(only_start, "Europe/Berlin").tz_convert("Europe/Berlin") == pd.Timestamp(
+        "2025-03-01", tz="Europe/Berlin")  # 12 months, clipped to the data's end, at its local midnight
+    with pytest.raises(ValueError, match="not a local date"):
+        analysis_window(first, end, baseline_start="1 March")
+    with pytest.raises(ValueError, match="empty baseline period"):
+        analysis_window(first, end, baseline_start="2024-06-01", baseline_end="2024-05-01")

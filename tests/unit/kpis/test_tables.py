@@ -101,3 +101,19 @@ def test_kpi_table_of_a_plant_month_holds_the_fall_back_hour() -> None:
     frames = kpi_frames(machines, hourly, quarter, prod)
     table = kpis.kpi_table(frames, LA_NAME, "2026-11-01", "2026-12-01", expected=expected)
     assert len(table) == 8 and set(table["hours"]) == {721.0}  # November 2026 holds the fall-back day
+
+
+def test_imported_hourly_meters_without_tariff_or_carbon_factor_get_energy_and_unknown_money() -> None:
+    """An hourly meter has no 15-minute demand and a factory without tariff or carbon factor no cost or CO₂: NaN,
+    where a demo-plant gap is an error; the energy is counted as always."""
+    frames = june_frames()
+    hourly = frames["energy_hourly"].assign(total_readings=1)
+    frames.update(machines=frames["machines"].assign(data_interval_seconds=3600), energy_hourly=hourly,
+                  energy_15min=hourly, tariffs=frames["tariffs"].iloc[:0],
+                  carbon_factors=frames["carbon_factors"].iloc[:0])
+    table = kpis.kpi_table(frames, LA_NAME, "2026-06-01", "2026-07-01")
+    m1 = one(table, machine_id="m1")
+    assert m1["energy_kwh"] == 7200.0
+    assert np.isnan(m1["peak_kw"]) and np.isnan(m1["energy_cost"]) and np.isnan(m1["carbon_kg"])
+    with pytest.raises(ValueError, match="15-minute"):  # asked for explicitly, hourly demand is still refused
+        kpis.peak_demand(hourly, frames["machines"])

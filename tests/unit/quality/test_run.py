@@ -38,7 +38,9 @@ def test_run_makes_every_table_of_the_step() -> None:
     result = q.run(frames, spike_factor=3.0, min_baseline_days=1)
     machines, energy = frames["machines"], frames["energy_hourly"]
     assert list(result.products()) == ["summary", "coverage", "gaps", "outliers", "sufficiency", "normal_mask",
-                                       "temperature_hourly", "intervals", "unusable"]
+                                       "temperature_hourly", "intervals", "unusable", "closures"]
+    assert result.closures.empty  # every machine has a mode history
+    assert (result.summary["operation"] == "mode history").all()
     pd.testing.assert_frame_equal(result.coverage, q.hourly_coverage(energy, machines, START, END))
     pd.testing.assert_frame_equal(result.outliers, q.find_outliers(energy, machines, spike_factor=3.0))
     assert len(result.normal_mask) == 2 * N and result.normal_mask["is_normal"].all()

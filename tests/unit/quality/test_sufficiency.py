@@ -158,7 +158,9 @@ def test_no_readings_no_mode_data_and_fault_all_period_are_not_fittable() -> Non
 
     frames = _fit_frames(days=3)
     modes = frames["mode_hourly"]
-    frames["mode_hourly"] = modes[modes["machine_id"] != "m1"].reset_index(drop=True)
+    m1 = modes.index[modes["machine_id"] == "m1"]
+    modes.loc[m1[0], ["n_running", "n_idle", "n_offline"]] = [0, 0, 60]  # m1's history: one offline hour
+    frames["mode_hourly"] = modes.drop(index=m1[1:]).reset_index(drop=True)
     modes = frames["mode_hourly"]
     modes.loc[modes["machine_id"] == "m2", "n_fault"] = 5
     result = q.run(frames, min_baseline_days=1)
@@ -166,3 +168,6 @@ def test_no_readings_no_mode_data_and_fault_all_period_are_not_fittable() -> Non
     assert _fit(result, "m2")["fit_reason"] == "no normal hours: fault"
     assert _fit(result, "m2", "natural_gas")["fit_reason"] == "no normal hours: fault"
     assert not result.sufficiency["fittable"].any() and (result.sufficiency["usable_days"] == 0).all()
+    # without any mode reading m1 has no history to judge by: its operation is inferred and it can be fitted
+    frames["mode_hourly"] = modes[modes["machine_id"] != "m1"].reset_index(drop=True)
+    assert _fit(q.run(frames, min_baseline_days=1), "m1")["fittable"]

@@ -57,3 +57,19 @@ def test_different_reasons_of_one_series_are_each_named_by_what_they_concern(fra
     assert row["missing"] == "baseline, anomaly detection, forecast"
     assert row["reason"] == ("baseline: towt failed: ValueError: a 8-week hold-out leaves no test rows; "
                              "forecast: 10.0 days of history < 71 needed")
+
+
+def test_the_report_says_which_inputs_the_factory_lacks(frames) -> None:
+    scope = report.report_scope(frames, "demo-manufacturing-plant", "2026-06")
+    assert report.absent_inputs(frames, scope) == []  # production and a tariff; modes and weather not given
+    hours = frames["energy_hourly"]["bucket"].unique()
+    frames = {**frames, "mode_hourly": pd.DataFrame({"bucket": hours, "machine_id": "m3", "total_readings": 60}),
+              "environment_hourly": pd.DataFrame({"bucket": hours, "machine_id": "m1",
+                                                  "avg_outdoor_temp_c": float("nan")}),
+              "production_hourly": frames["production_hourly"].iloc[:0],
+              "tariffs": frames["tariffs"][frames["tariffs"]["factory_id"] != "f1"]}
+    notes = report.absent_inputs(frames, scope)
+    assert [note.split(":")[0] for note in notes] == ["No operating-mode history", "No production data",
+                                                      "No outdoor temperature", "No tariff"]
+    built = report.build(frames, "demo-manufacturing-plant", "2026-06")
+    assert built.absent_inputs.startswith("### Inputs this factory's data lack\n- No operating-mode history")
