@@ -71,7 +71,8 @@ skipped.drop(columns="machine_id") if len(skipped) else "all forecast"
 # ## Backtest
 # Per series and model: MASE (scaled by the in-sample MAE of the 168-h seasonal naive before the first
 # origin), NRMSE (RMSE / mean), bias (forecast − actual) and the share of actual hours inside the 90 %
-# interval; `chosen` marks the model with the lowest day-ahead MASE.
+# interval; `chosen` marks the model with the best day-ahead score (the mean of MASE ÷ best MASE and
+# NRMSE ÷ best NRMSE).
 
 # %%
 names = extract["machines"].set_index("machine_id")["machine_name"]

@@ -57,7 +57,8 @@ class ForecastRun:
       week-ahead), chosen. Rows of neither kind are the calibration origins' forecasts.
     * metrics: per machine_id, energy_type, model_name and kind ('day_ahead' / 'week_ahead'): origins, n,
       mae, mase, rmse, nrmse, bias_kwh, bias_pct, coverage, mape, r2, scale_kwh, chosen.
-    * selection: machine_id, energy_type, model_name (lowest day-ahead MASE).
+    * selection: machine_id, energy_type, model_name, score (the model with the lowest mean of MASE ÷ best MASE
+      and NRMSE ÷ best NRMSE, day-ahead).
     * forecasts: the forecasts from the end of the data, every model: machine_id, energy_type, origin, bucket,
       step, predicted_kwh, lower_kwh, upper_kwh, model_name, chosen, horizon (short / medium / long by lead),
       training_samples. Day-ahead = steps 1-24, week-ahead = steps 1-168 (the same run).
