@@ -177,7 +177,7 @@ class Candidate:
 
 
 NO_TEMPERATURE = "no outdoor temperature: weather-independent models only"
-"""Why the temperature models (TOWT, change point) are skipped where the baseline has no outdoor temperature."""
+"""Why the change-point model is skipped where the baseline has no outdoor temperature."""
 
 
 def _needs_temperature() -> Baseline:
@@ -189,8 +189,8 @@ def candidates_for(series: Series) -> list[Candidate]:
     meters have no production) are left out; production is the machine's own count (utilities report the line
     they serve). A machine without a mode history gets its closure days (quality's ``closures``) as a day-type
     driver where the baseline has some. Without an outdoor temperature in the baseline the temperature drivers
-    (outdoor_temp_c, hdd, cdd) are left out and the temperature models (TOWT, change point) are skipped, their
-    candidates rows saying so (:data:`NO_TEMPERATURE`)."""
+    (outdoor_temp_c, hdd, cdd) are left out, TOWT becomes the time-of-week model and the change-point model is
+    skipped, its candidates row saying so (:data:`NO_TEMPERATURE`)."""
     base = series.hourly[_baseline_rows(series, series.hourly, "bucket")]
     varying = [c for c in ("production", "operating_hours", "closure") if c in base
                and base[c].nunique(dropna=True) > 1]
@@ -198,7 +198,8 @@ def candidates_for(series: Series) -> list[Candidate]:
     temperature, degrees = (["outdoor_temp_c"], ["hdd", "cdd"]) if weather else ([], [])
     return [
         Candidate(NAIVE, "hourly", lambda: HourOfWeekMeanBaseline()),
-        Candidate("towt", "hourly", (lambda: TOWTBaseline(drivers=varying)) if weather else _needs_temperature),
+        Candidate("towt", "hourly",  # without weather: the time-of-week model
+                  lambda: TOWTBaseline(drivers=varying, temperature=temperature[0] if weather else None)),
         # 100 rounds at rate 0.1 fit as well as 200 at 0.05 here, in half the time (13 CV fits per series).
         Candidate("gradient_boosting", "hourly",
                   lambda: GradientBoostingBaseline(drivers=[*varying, *temperature], max_iter=100,

@@ -56,6 +56,9 @@ class TOWTBaseline(Baseline):
     model, so it needs only hour_of_week at prediction. ``occupancy='column'`` uses a per-row boolean column
     instead (e.g. the mode-history ``occupied`` of :func:`enms.baselines.features.hourly_drivers`).
 
+    Without an outdoor temperature (``temperature=None``: a meter imported without weather) it is the
+    time-of-week model: the same groups and indicators without temperature segments, occupancy from y ~ 1.
+
     An hour of week absent from a group's training rows is predicted with that group's mean hour-of-week
     effect. CalTRACK's month-weighted segmentation is not applied (one model for the baseline year).
     Outliers: only the hours the quality screen would call implausible (:func:`enms.baselines.base.implausible_rows`:
@@ -70,7 +73,7 @@ class TOWTBaseline(Baseline):
     def __init__(
         self,
         *,
-        temperature: str = "outdoor_temp_c",
+        temperature: str | None = "outdoor_temp_c",
         hour_of_week: str = "hour_of_week",
         drivers: Sequence[str] = (),
         knots_c: Sequence[float] = TOWT_KNOTS_C,
@@ -99,8 +102,15 @@ class TOWTBaseline(Baseline):
         self.target_derived = target_derived
 
     def _driver_columns(self) -> list[str]:
-        cols = [self.hour_of_week, self.temperature, *self.drivers]
+        cols = [self.hour_of_week, *([self.temperature] if self.temperature else []), *self.drivers]
         return cols + ([self.occupancy_column] if self.occupancy == "column" else [])
+
+    def _temperatures(self, X: pd.DataFrame) -> np.ndarray:
+        """Outdoor temperature per row (°C); zeros for the time-of-week model (no temperature)."""
+        return driver_values(X, [self.temperature])[:, 0] if self.temperature else np.zeros(len(X))
+
+    def _temperature_features(self, t: np.ndarray, ends: Sequence[float]) -> np.ndarray:
+        return _segments(t, ends) if self.temperature else np.empty((len(t), 0))
 
     def _occupied(self, X: pd.DataFrame, how: np.ndarray) -> np.ndarray:
         if self.occupancy == "column":
@@ -109,26 +119,22 @@ class TOWTBaseline(Baseline):
 
     def _group_design(self, group: dict, how: np.ndarray, t: np.ndarray, extra: np.ndarray) -> np.ndarray:
         onehot = (how[:, None] == np.asarray(group["hows"])[None, :]).astype(float)
-        return np.column_stack([onehot, _segments(t, group["endpoints"]), extra])
+        return np.column_stack([onehot, self._temperature_features(t, group["endpoints"]), extra])
 
     def fit(self, X: pd.DataFrame, y: object) -> TOWTBaseline:
         if self.occupancy not in ("caltrack", "column"):
             raise ValueError(f"occupancy must be 'caltrack' or 'column', got {self.occupancy!r}")
         X, y = self._start_fit(X, y)
         how = hour_of_week_codes(driver_values(X, [self.hour_of_week])[:, 0])
-        t = driver_values(X, [self.temperature])[:, 0]
+        t = self._temperatures(X)
         extra = driver_values(X, list(self.drivers))
         usable = np.isfinite(y) & (how >= 0) & np.isfinite(t) & np.all(np.isfinite(extra), axis=1)
         ok = usable & ~implausible_rows(y, usable, self.implausible_factor)
 
         if self.occupancy == "caltrack":
-            D = np.column_stack(
-                [
-                    np.ones(ok.sum()),
-                    heating_degrees(t[ok], _OCCUPANCY_BASES_C[0]),
-                    cooling_degrees(t[ok], _OCCUPANCY_BASES_C[1]),
-                ]
-            )
+            degrees = ([heating_degrees(t[ok], _OCCUPANCY_BASES_C[0]), cooling_degrees(t[ok], _OCCUPANCY_BASES_C[1])]
+                       if self.temperature else [])
+            D = np.column_stack([np.ones(ok.sum()), *degrees])
             _, resid, _, _ = least_squares(D, y[ok])
             pos = np.bincount(how[ok], weights=(resid > 0).astype(float), minlength=168)
             cnt = np.bincount(how[ok], minlength=168)
@@ -147,13 +153,14 @@ class TOWTBaseline(Baseline):
                 continue
             group = {
                 "hows": sorted(set(how[rows].tolist())),
-                "endpoints": _segment_endpoints(t[rows], self.knots_c, self.min_bin_hours),
+                "endpoints": (_segment_endpoints(t[rows], self.knots_c, self.min_bin_hours)
+                              if self.temperature else []),
             }
             gkeep = screen_outliers(rows, y, lambda k, g=group: self._group_design(g, how[k], t[k], extra[k]),
                                     self.outlier_threshold, self.max_outlier_fraction, self.max_outlier_iter)
             beta, _, _, _ = least_squares(self._group_design(group, how[gkeep], t[gkeep], extra[gkeep]), y[gkeep])
             k = len(group["hows"])
-            n_seg = len(group["endpoints"]) + 1
+            n_seg = len(group["endpoints"]) + 1 if self.temperature else 0
             # an hour of week whose every row was dropped as an outlier has no estimate: treat it as unseen
             seen = np.isin(group["hows"], how[gkeep])
             group["hows"] = [h for h, s in zip(group["hows"], seen, strict=True) if s]
@@ -171,7 +178,7 @@ class TOWTBaseline(Baseline):
 
     def _predict_values(self, X: pd.DataFrame) -> np.ndarray:
         how = hour_of_week_codes(driver_values(X, [self.hour_of_week])[:, 0])
-        t = driver_values(X, [self.temperature])[:, 0]
+        t = self._temperatures(X)
         extra = driver_values(X, list(self.drivers))
         occ = self._occupied(X, how)
         out = np.full(len(X), np.nan)
@@ -182,7 +189,8 @@ class TOWTBaseline(Baseline):
                 continue
             effect = np.full(168, float(np.mean(group["how_coef"])))
             effect[group["hows"]] = group["how_coef"]
-            value = effect[how[rows]] + _segments(t[rows], group["endpoints"]) @ np.asarray(group["temp_coef"])
+            value = effect[how[rows]] + self._temperature_features(t[rows], group["endpoints"]) @ np.asarray(
+                group["temp_coef"], dtype=float)
             if self.drivers:
                 value = value + extra[rows] @ np.asarray(group["driver_coef"])
             out[rows] = value

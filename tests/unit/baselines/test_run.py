@@ -155,8 +155,9 @@ def test_a_plant_with_no_fittable_series_gives_empty_products_with_their_columns
 
 
 def test_imported_meters_get_closure_days_as_a_driver_and_weather_independent_models():
-    """No mode history, production or temperature: the closure days are the only driver, the temperature models
-    are skipped with the reason, and CalTRACK sufficiency no longer asks for a temperature that is not there."""
+    """No mode history, production or temperature: the closure days are the only driver, TOWT is the time-of-week
+    model and the change-point model is skipped with the reason, and CalTRACK sufficiency no longer asks for a
+    temperature that is not there."""
     from enms.baselines.run import NO_TEMPERATURE, candidates_for, prepare_series
 
     extract, quality = one_machine("fine")
@@ -176,6 +177,7 @@ def test_imported_meters_get_closure_days_as_a_driver_and_weather_independent_mo
     models = {c.name: c for c in candidates_for(series)}
     assert models["gradient_boosting"].make().drivers == ["closure"]
     assert models["regression_ols"].make().drivers == ["closure"]
-    for name in ("towt", "change_point"):
-        with pytest.raises(ValueError, match=NO_TEMPERATURE):
-            models[name].make()
+    towt = models["towt"].make()  # the time-of-week model
+    assert towt.temperature is None and towt.drivers == ["closure"]
+    with pytest.raises(ValueError, match=NO_TEMPERATURE):
+        models["change_point"].make()

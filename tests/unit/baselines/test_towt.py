@@ -40,3 +40,16 @@ def test_towt_with_mode_history_occupancy_and_extra_driver() -> None:
     coefs = model.coefficients()
     assert coefs["occupied:production"] == pytest.approx(1.5, abs=0.05)
     assert coefs["unoccupied:production"] == pytest.approx(1.5, abs=0.05)
+
+
+def test_without_temperature_towt_is_the_time_of_week_model() -> None:
+    """A meter without weather: the hour-of-week profile and the occupancy, no temperature column needed."""
+    X, _, profile = hourly_frame()
+    rng = np.random.default_rng(3)
+    y = profile[X["hour_of_week"]] + rng.normal(0.0, 1.0, len(X))  # weather-independent load
+    model = bl.TOWTBaseline(temperature=None).fit(X.drop(columns="outdoor_temp_c"), y)
+    assert "outdoor_temp_c" not in model.feature_names_in_
+    assert model.summary()["occupied_hours_of_week"] == np.flatnonzero(profile == 50.0).tolist()
+    grid = pd.DataFrame({"hour_of_week": np.arange(168)})
+    assert model.predict(grid).to_numpy() == pytest.approx(profile, abs=1.5)  # 12 hours each, noise sd 1
+    assert not any("temp_segment" in name for name in model.coefficients())
