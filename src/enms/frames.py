@@ -21,6 +21,22 @@ def numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def one_row_per_key(frame: pd.DataFrame, keys: list[str], by: str | None = "total_readings") -> pd.DataFrame:
+    """One row per ``keys``: the one with the largest ``by`` (missing counts least), as quality counts a
+    duplicated bucket once; in that order (stable), or ``frame``'s last row per key without ``by``."""
+    if by is not None and by in frame.columns:
+        rank = numeric(frame, by)
+        frame = frame.assign(_rank=np.where(np.isnan(rank), -1.0, rank)).sort_values("_rank", kind="stable")
+        frame = frame.drop(columns="_rank")
+    return frame.drop_duplicates(keys, keep="last")
+
+
+def stacked(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    """The non-empty ``frames`` one below the other (a new index); ``empty`` when there is none."""
+    found = [f for f in frames if len(f)]
+    return pd.concat(found, ignore_index=True) if found else empty
+
+
 def parse_metadata(value: object) -> dict:
     """A ``metadata`` cell (JSON text, a mapping, or empty/NULL) as a dict."""
     if isinstance(value, Mapping):

@@ -17,6 +17,7 @@ from enms.anomalies.detectors import Detector, OldIsolationForest, ResidualScale
 from enms.anomalies.evaluation import evaluation_table
 from enms.anomalies.events import EVENT_COLUMNS, combine_events, suppress_current_maintenance
 from enms.anomalies.frame import by_series, detection_frame, machine_bound
+from enms.frames import stacked
 from enms.localtime import baseline_boundary
 from enms.settings import DETECTION_TARGETS, INCIDENT_GAP_HOURS
 from enms.units import canonical_energy_types
@@ -88,18 +89,15 @@ def detect_by_series(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Ma
             lists.setdefault(method, []).append(events)
         status.append(row | {"status": "detected", "reason": ""})
     methods = [*(detectors or default_detectors()), "combined"]
-    events = {m: _stacked(lists.get(m, []), [*EVENT_COLUMNS, "detectors"] if m == "combined" else EVENT_COLUMNS)
-              for m in methods}
+    events = {m: stacked(lists.get(m, []), _no_events(lists.get(m, []), m)) for m in methods}
     return events, status
 
 
-def _stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """The series' events one below the other, in series order (the order of a run over the whole frame); with
-    none, a series' empty (typed) list, or an empty frame with ``columns``."""
-    found = [f for f in frames if len(f)]
-    if found:
-        return pd.concat(found, ignore_index=True)
-    return frames[0] if frames else pd.DataFrame(columns=columns)
+def _no_events(lists: list[pd.DataFrame], method: str) -> pd.DataFrame:
+    """The events of a method that found none: a series' empty (typed) list, else an empty frame of its columns."""
+    if lists:
+        return lists[0]
+    return pd.DataFrame(columns=[*EVENT_COLUMNS, "detectors"] if method == "combined" else EVENT_COLUMNS)
 
 
 def series_status(rows: list[dict[str, object]], machines: pd.DataFrame,

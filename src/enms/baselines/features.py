@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from enms.frames import machine_timezones, numeric, require_columns
+from enms.frames import machine_timezones, numeric, one_row_per_key, require_columns
 from enms.localtime import HOUR, local_calendar, utc_series, wall_time_to_utc
 
 __all__ = [
@@ -96,15 +96,6 @@ def cooling_degrees(temperature: object, base_c: float = DEFAULT_BASE_C) -> np.n
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-def _dedup(df: pd.DataFrame, keys: list[str], by: str | None = "total_readings") -> pd.DataFrame:
-    """One row per key: the one with the most readings (duplicates count once, as in quality)."""
-    if by is not None and by in df.columns:
-        rank = numeric(df, by)
-        df = df.assign(_rank=np.where(np.isnan(rank), -1.0, rank)).sort_values("_rank", kind="stable")
-        df = df.drop(columns="_rank")
-    return df.drop_duplicates(keys, keep="last")
-
 
 def _hourly(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> pd.DataFrame:
     """bucket (UTC), machine_id (text) and ``columns`` (new name → numeric column of ``frame``) of an hourly
@@ -226,7 +217,7 @@ def hourly_drivers(
     if "total_readings" in energy_hourly.columns:
         e["total_readings"] = numeric(energy_hourly, "total_readings")
     e = e[e["machine_id"].isin(zones)]
-    e = _dedup(e, ["machine_id", "energy_type", "bucket"]).drop(columns="total_readings", errors="ignore")
+    e = one_row_per_key(e, ["machine_id", "energy_type", "bucket"]).drop(columns="total_readings", errors="ignore")
     e = e.sort_values(["machine_id", "energy_type", "bucket"], ignore_index=True)
 
     cal = pd.concat(
@@ -272,7 +263,7 @@ def _production(production_hourly: pd.DataFrame, zones: Mapping[str, str]) -> pd
     p = _hourly(production_hourly, "production_hourly", {"production": "total_production_count"})
     if "total_readings" in production_hourly.columns:
         p["total_readings"] = numeric(production_hourly, "total_readings")
-    p = _dedup(p, ["machine_id", "bucket"]).drop(columns="total_readings", errors="ignore")
+    p = one_row_per_key(p, ["machine_id", "bucket"]).drop(columns="total_readings", errors="ignore")
     return p[p["machine_id"].isin(zones)]
 
 
@@ -295,7 +286,7 @@ def _modes(mode_hourly: pd.DataFrame) -> pd.DataFrame:
     md["total_readings"] = md["total_readings"].where(md["total_readings"] > 0)
     md["operating_hours"] /= md["total_readings"]
     md["offline_share"] /= md["total_readings"]
-    return _dedup(md, ["machine_id", "bucket"]).drop(columns="total_readings")
+    return one_row_per_key(md, ["machine_id", "bucket"]).drop(columns="total_readings")
 
 
 def _normal_hours(normal_mask: pd.DataFrame) -> pd.DataFrame:

@@ -49,6 +49,7 @@ from enms.baselines.regression import RegressionBaseline
 from enms.baselines.savings import savings
 from enms.baselines.towt import TOWTBaseline
 from enms.baselines.validation import blocked_cv, check_gates, evaluate, holdout_split, nmec_fsu
+from enms.frames import stacked
 from enms.localtime import HOUR, baseline_begin, baseline_boundary
 
 GATES = ("ashrae14", "enpi_lite", "nmec", "caltrack_sufficiency")
@@ -438,22 +439,16 @@ class FleetResult:
         return self.status[self.status["status"] != "fitted"].drop(columns="machine_id").reset_index(drop=True)
 
 
-def _stack(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """The non-empty frames one below the other; an empty frame with ``columns`` when there is none."""
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else _empty(columns)
-
-
 def fit_fleet(series: list[Series], holdout_weeks: int = settings.HOLDOUT_WEEKS, cv_by: str = settings.CV_BY,
               n_jobs: int = settings.N_JOBS) -> FleetResult:
     """:func:`fit_isolated` for every series, in parallel over ``n_jobs`` processes (joblib)."""
     results = Parallel(n_jobs=n_jobs)(delayed(fit_isolated)(s, holdout_weeks, cv_by) for s in series)
     return FleetResult(
-        candidates=_stack([r.candidates for r in results], CANDIDATE_COLUMNS),
-        cv_folds=_stack([r.cv_folds for r in results], [*KEYS, "model"]),
-        expected_hourly=_stack([r.expected_hourly for r in results], EXPECTED_COLUMNS),
+        candidates=stacked([r.candidates for r in results], _empty(CANDIDATE_COLUMNS)),
+        cv_folds=stacked([r.cv_folds for r in results], _empty([*KEYS, "model"])),
+        expected_hourly=stacked([r.expected_hourly for r in results], _empty(EXPECTED_COLUMNS)),
         savings=pd.DataFrame([r.savings for r in results if r.savings]),
-        cusum=_stack([r.cusum for r in results], CUSUM_COLUMNS),
+        cusum=stacked([r.cusum for r in results], _empty(CUSUM_COLUMNS)),
         models={(s.machine_id, s.energy_type, name): model
                 for s, r in zip(series, results, strict=True) for name, model in r.models.items()},
         status=pd.DataFrame([r.status for r in results], columns=STATUS_COLUMNS),

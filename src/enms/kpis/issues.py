@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from enms.frames import require_columns
+from enms.frames import one_row_per_key, require_columns
 from enms.localtime import local_wall_time
 from enms.quality import EXCLUDED, REPLACED, SCALED
 
@@ -27,19 +27,11 @@ DATA_ISSUE_COLUMNS = ("factory_id", "factory_name", "machine_id", "machine_name"
 """Columns of :func:`data_issues`."""
 
 
-def _one_row_per_bucket(energy: pd.DataFrame) -> pd.DataFrame:
-    """Rows sharing (bucket, machine, energy type) counted once: the one with the most readings (as quality)."""
-    if not energy.duplicated(_KEYS).any():
-        return energy
-    order = energy.sort_values([*_KEYS, "total_readings"], kind="stable") if "total_readings" in energy else energy
-    return order.drop_duplicates(_KEYS, keep="last").sort_index()
-
-
 def _corrected(energy: pd.DataFrame, unusable: pd.DataFrame, width: pd.Timedelta) -> pd.DataFrame:
     """``energy`` (buckets of ``width``) without the rows of excluded hours, scaled in scaled hours: each bucket's
     kWh × min(1, expected ÷ readings), its readings capped at the expected ones (per bucket: the hour's ×
     width, rounded up); in replaced hours each bucket's average power (kW) × readings ÷ readings per hour (h)."""
-    energy = _one_row_per_bucket(energy)
+    energy = one_row_per_key(energy, _KEYS).sort_index()  # a duplicated bucket counts once
     hour = energy["bucket"].dt.floor("h")
     actions = unusable.assign(hour=unusable["bucket"])[["hour", "machine_id", "energy_type", "action",
                                                          "expected_readings"]]
@@ -93,10 +85,10 @@ def data_issues(unusable: pd.DataFrame | None, machines: pd.DataFrame) -> pd.Dat
     """The untrusted hours per factory, machine, energy type, local calendar month and action.
 
     Columns (:data:`DATA_ISSUE_COLUMNS`): ids and names, timezone, period ('YYYY-MM', the factory's local month),
-    action (quality's: excluded, scaled, kept as measured), hours, kwh_read (as the EnMS stored it), kwh_used
-    (what the KPIs count), reasons ('; '-joined, with their counts: 'spike ×1'), first_local / last_local (naive
-    local wall clock of the first and last such hour) and detail (for up to three hours, each one's local time
-    and what was seen, e.g. '2026-10-07 14:00 1,000 × its 99.5th-percentile hour').
+    action (quality's: excluded, replaced by power × time, scaled, kept as measured), hours, kwh_read (as the EnMS
+    stored it), kwh_used (what the KPIs count), reasons ('; '-joined, with their counts: 'spike ×1'), first_local /
+    last_local (naive local wall clock of the first and last such hour) and detail (for up to three hours, each
+    one's local time and what was seen, e.g. '2026-10-07 14:00 1,000 × its 99.5th-percentile hour').
     """
     if unusable is None or unusable.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c.startswith("kwh") else "int64" if c == "hours"

@@ -1,6 +1,7 @@
 """The report's "data issues": the hours of the period whose energy was not counted as the meters stored it
-(quality's ``unusable``: spikes and negative values excluded, duplicated readings scaled back, partial hours kept
-as measured), one sentence per machine, energy type and action, shown under the energy and cost table."""
+(quality's ``unusable``: spikes and negative values excluded, energy short of its power replaced by power × time,
+duplicated readings scaled back, partial hours kept as measured), one sentence per machine, energy type and action,
+shown under the energy and cost table."""
 
 from __future__ import annotations
 
