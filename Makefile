@@ -17,6 +17,8 @@ PERIOD_END ?=
 # Another warehouse than the environment's (your imported meters): make run WAREHOUSE=duckdb:data/mine.duckdb runs
 # the environment's settings on it, products in products/<its name>/, reports in reports/<its name>/.
 WAREHOUSE ?=
+# What started the run, recorded with the models it trains: scheduled (default) or manual.
+TRIGGER ?=
 # Values a user passes (make report FACTORY=…) are data, never make or shell code: taken as written (a `$(…)` in
 # them is not expanded by make), handed to the recipes only as environment variables ("$$FACTORY"), and ENV,
 # which also names files and targets, must be one of the environments.
@@ -25,9 +27,11 @@ override FACTORY := $(value FACTORY)
 override PERIOD := $(value PERIOD)
 override PERIOD_END := $(value PERIOD_END)
 override WAREHOUSE := $(value WAREHOUSE)
+override TRIGGER := $(value TRIGGER)
 export ENV FACTORY PERIOD PERIOD_END WAREHOUSE
 # The pipeline and `enms report` read it as ENMS_WAREHOUSE (empty: the environment's own warehouse).
 export ENMS_WAREHOUSE := $(WAREHOUSE)
+export ENMS_TRIGGER := $(TRIGGER)
 ifneq ($(words $(ENV)) $(filter demo pg test,$(ENV)),1 $(ENV))
 $(error ENV must be demo, pg or test (got "$(ENV)"))
 endif

@@ -112,7 +112,8 @@ fleet.savings.reindex(columns=["machine_name", "energy_type", "model", "expected
 
 # %% [markdown]
 # ## Checked against the demo plant's truth
-# The simulator recorded the efficiency measure's real saving and every injected fault; they are used here
+# The simulator recorded the efficiency measure's real saving, the energy effect of the machine whose behaviour
+# changed for good (Compressor-EU-1's drift) and every injected fault; they are used here
 # to check the estimate, never to fit. Faults in the reporting period are real waste and stay in the M&V
 # result above; the last columns leave their hours out only to show what the baseline says about the rest.
 

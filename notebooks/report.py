@@ -15,7 +15,7 @@
 # factory: a slug (demo-manufacturing-plant) or the exact name; period_start / period_end: local dates
 # 'YYYY-MM-DD', end exclusive, or period_start 'YYYY-MM' alone for a month; both empty = the last full
 # local month of the data.
-upstream = ["extract", "quality", "baselines", "anomalies", "forecasts", "kpis"]
+upstream = ["extract", "quality", "baselines", "anomalies", "forecasts", "kpis", "performance"]
 product = None
 code_version = ""  # fingerprint of src/enms (set by make): reruns this step when the package changes
 factory = "demo-manufacturing-plant"
@@ -48,7 +48,7 @@ report = rp.build(
     unusable=load_frames(upstream["quality"]["data"], ["unusable"])["unusable"],
     status={step: load_frames(upstream[step]["data"], ["status"])["status"]
             for step in ("baselines", "anomalies", "forecasts")},
-    code_version=code_version)
+    performance=load_frames(upstream["performance"]["data"]), code_version=code_version)
 Markdown(report.title)
 
 # %% [markdown]
@@ -75,6 +75,10 @@ if report.data_issues:  # hours whose energy was not counted as stored (none: no
 
 # %%
 show(report.performance_table)
+
+# %%
+for item in report.iso50001:  # the significant energy uses against their baseline, targets, adjustments, models
+    show(item)
 
 # %% [markdown]
 # ### Top 5 anomalies by cost

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# The tests run on their own plants: a warehouse the user points the pipeline at must not redirect them.
+# The tests run on their own plants: a warehouse the user points the pipeline at must not redirect them, nor a
+# trigger they give their runs (make run TRIGGER=manual) change what the tests record.
 os.environ.pop("ENMS_WAREHOUSE", None)
+os.environ.pop("ENMS_TRIGGER", None)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@
     enms extract --warehouse duckdb:data/enms.duckdb --out products/extract
     enms report --factory demo-manufacturing-plant --period 2025-10 [--period-end …] [--env pg]
     enms info --warehouse duckdb:data/enms.duckdb
+    enms seus --warehouse env [--create]     (significant energy uses: the active baselines no SEU covers)
     enms import meters site.csv --factory "My Plant" --tz Europe/Berlin --unit kWh   (weather, production, modes)
 """
 
@@ -160,6 +161,27 @@ def _info(args: argparse.Namespace) -> None:
         print(warehouse.summary().to_string(index=False))
 
 
+def _seus(args: argparse.Namespace) -> None:
+    from enms.iso50001 import missing_seus  # the SEU rule is the ISO 50001 step's
+
+    with connect(args.warehouse, read_only=not args.create) as warehouse:
+        warehouse.require_schema()
+        sources, stored = warehouse.read_energy_sources(), warehouse.read_baselines()
+        source_ids = dict(zip(sources["name"], sources["energy_source_id"], strict=True))
+        active = stored[stored["is_active"]].assign(energy_source_id=lambda f: f["energy_type"].map(source_ids))
+        missing = missing_seus(warehouse.read_seus(), active, sources, warehouse.read_machines())
+        if missing.empty:
+            print(f"every machine and energy source with an active baseline ({len(active)}) is covered by an SEU")
+            return
+        listed = "\n".join(f"  {m} ({e}) -> SEU '{n}'" for m, e, n in
+                           zip(missing["machine_name"], missing["energy_type"], missing["name"], strict=True))
+        if not args.create:
+            print(f"{len(missing)} active baseline(s) without an SEU (`enms seus --create` creates them):\n{listed}")
+            return
+        created = warehouse.create_seus(missing)
+    print(f"{created} SEU(s) created (the next pipeline run writes their models):\n{listed}")
+
+
 def _import(args: argparse.Namespace) -> None:
     from enms.environments import ROOT
     from enms.io.imports import ImportProblems, Layout, Request, run
@@ -262,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="what a warehouse holds")
     info.add_argument("--warehouse", default="duckdb:data/enms.duckdb")
     info.set_defaults(run=_info)
+    seus = commands.add_parser("seus", help="significant energy uses: list (or --create) those the active baselines "
+                                            "lack")
+    seus.add_argument("--warehouse", default="duckdb:data/enms.duckdb", help="DuckDB path or PostgreSQL URL; env "
+                                                                            "reads ENMS_DATABASE_URL")
+    seus.add_argument("--create", action="store_true", help="create the missing SEUs (one per machine and energy "
+                                                            "source, named after the machine)")
+    seus.set_defaults(run=_seus)
     _import_parser(commands)
     return parser
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from enms.settings import TRAINING_TRIGGERS
+
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("demo", "pg", "test")
 _PATH_KEYS = ("products", "reports")
@@ -22,6 +24,11 @@ LAST_MONTH = "last"
 WAREHOUSE_VARIABLE = "ENMS_WAREHOUSE"
 """Names a warehouse (a duckdb: path or a postgresql:// URL) the pipeline runs on instead of the environment's:
 ``make run WAREHOUSE=duckdb:data/mine.duckdb`` sets it."""
+
+
+TRIGGER_VARIABLE = "ENMS_TRIGGER"
+"""What started a run (scheduled or manual) when it is not the environment's ``monitoring.trigger``:
+``make run TRIGGER=manual`` sets it."""
 
 
 def _merge(base: Mapping, override: Mapping) -> dict:
@@ -94,6 +101,12 @@ def settings(env: str = "demo", root: Path = ROOT, *, warehouse: str | None = No
     warehouse = (os.environ.get(WAREHOUSE_VARIABLE, "") if warehouse is None else warehouse).strip()
     if warehouse:  # '' (given or the variable's): the environment's own
         _override_warehouse(values, warehouse)
+    monitoring = values.get("monitoring") or {}
+    trigger = os.environ.get(TRIGGER_VARIABLE, "").strip() or monitoring.get("trigger", TRAINING_TRIGGERS[0])
+    if trigger not in TRAINING_TRIGGERS:
+        raise ValueError(f"the run's trigger is {trigger!r}: give one of {', '.join(TRAINING_TRIGGERS)} "
+                         f"({TRIGGER_VARIABLE} or monitoring.trigger)")
+    values["monitoring"] = {**monitoring, "trigger": trigger}
     for key in _PATH_KEYS:
         values[key] = str((root / values[key]).resolve())
     if values.get("calendar"):  # a closure calendar (CSV), like the other paths relative to this folder

@@ -144,7 +144,7 @@ def _per_factory(task: dict, slugs: Iterable[str]) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------------ one report
-REPORT_UPSTREAM = ("extract", "quality", "baselines", "anomalies", "forecasts", "kpis")
+REPORT_UPSTREAM = ("extract", "quality", "baselines", "anomalies", "forecasts", "kpis", "performance")
 
 
 def render_report(factory: str, period_start: str, period_end: str = "", env: str = "demo") -> Path:

@@ -42,3 +42,8 @@ DETECTION_TARGETS = {"target_recall": 0.9, "precision": 0.8, "false_alarms_per_m
 INTERVAL_TOLERANCE = 0.05
 """Relative difference above which the reading interval measured from the data (quality step) replaces the
 machine's declared ``data_interval_seconds`` for completeness (declared 10 s, data every 60 s: 60 s is used)."""
+
+# Model monitoring
+TRAINING_TRIGGERS = ("scheduled", "manual")
+"""What may start a pipeline run, recorded with every model it trains (model_training_history.trigger_type; a
+retraining after drift is 'drift_detected')."""

@@ -1,13 +1,16 @@
 """The EnMS's database as a real installation without TimescaleDB looks, written from its init scripts
 (RaptorBlingx/enms database/init: 02-schema, 03-timescaledb-setup, 05-views, 06-seed-data, 07-iso50001-schema,
-12-forecast-predictions, 14-fix-multi-energy-baselines), not copied from them.
+09-production-enhancements, 12-forecast-predictions, 13-model-performance-tracking, 14-fix-multi-energy-baselines,
+15-enpi-tracking-tables), not copied from them.
 
 Differences from those scripts, each what a TimescaleDB-less installation has: hypertables are plain tables;
 the continuous aggregates are plain views grouped by machine only (no energy_type), with ``date_bin`` for
 ``time_bucket``. Every statement has IF NOT EXISTS / CREATE OR REPLACE semantics (an aggregate is created only
 when no relation of its name exists), so the scripts can run after ``enms db init`` (the order a user may pick)
 as well as before it. Rows are seed-style: the seed's two factories and eight machines (ids and names), every
-machine at ``data_interval_seconds`` 10, tariffs without demand charge, factories without our metadata.
+machine at ``data_interval_seconds`` 10, tariffs without demand charge, factories without our metadata; two
+SEUs ('Compressed air', 'Boiler gas') and a 2026 target of 5 % for 'Boiler gas'. Left out: 13's model_ab_tests
+and its view, the updated_at triggers.
 """
 
 from __future__ import annotations
@@ -159,6 +162,113 @@ TABLES = [
         generated_by VARCHAR(100), UNIQUE (seu_id, report_period),
         CONSTRAINT seu_perf_compliance_status_check
             CHECK (compliance_status IN ('compliant', 'warning', 'critical', NULL)))""",
+    # 09-production-enhancements.sql: the performance columns it adds, the adjustments and the quality log.
+    *[f"ALTER TABLE seu_energy_performance ADD COLUMN IF NOT EXISTS {column}" for column in (
+        "heating_degree_days DECIMAL(10,2) DEFAULT NULL", "cooling_degree_days DECIMAL(10,2) DEFAULT NULL",
+        "cusum_deviation DECIMAL(10,2) DEFAULT 0.0", "expected_lower_95ci DECIMAL(15,4) DEFAULT NULL",
+        "expected_upper_95ci DECIMAL(15,4) DEFAULT NULL", "data_quality_score DECIMAL(3,2) DEFAULT NULL",
+        "data_completeness_percent DECIMAL(5,2) DEFAULT NULL", "enpi_value DECIMAL(15,6) DEFAULT NULL",
+        "enpi_unit VARCHAR(50) DEFAULT NULL", "product_mix_factor DECIMAL(8,4) DEFAULT 1.0000")],
+    """CREATE TABLE IF NOT EXISTS baseline_adjustments (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), seu_id UUID NOT NULL REFERENCES seus(id) ON DELETE CASCADE,
+        adjustment_date DATE NOT NULL, adjustment_type VARCHAR(50) NOT NULL, adjustment_reason TEXT NOT NULL,
+        old_baseline_year INTEGER, new_baseline_year INTEGER, adjustment_factor DECIMAL(8,4) DEFAULT 1.0000,
+        approved_by VARCHAR(100), approved_at TIMESTAMPTZ, created_at TIMESTAMPTZ DEFAULT NOW(),
+        updated_at TIMESTAMPTZ DEFAULT NOW(),
+        CONSTRAINT chk_adjustment_type CHECK (adjustment_type IN ('equipment_upgrade', 'process_change',
+            'operating_schedule_change', 'production_capacity_change', 'energy_source_change',
+            'control_system_upgrade', 'maintenance_impact', 'other')),
+        CONSTRAINT chk_adjustment_factor CHECK (adjustment_factor > 0 AND adjustment_factor < 10))""",
+    """CREATE TABLE IF NOT EXISTS data_quality_log (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), check_date DATE NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+        missing_data_percent DECIMAL(5,2) DEFAULT 0.00, outlier_count INTEGER DEFAULT 0,
+        correlation_score DECIMAL(3,2) DEFAULT NULL, overall_score DECIMAL(3,2) DEFAULT NULL, issues TEXT[],
+        created_at TIMESTAMPTZ DEFAULT NOW(),
+        CONSTRAINT chk_missing_data CHECK (missing_data_percent >= 0 AND missing_data_percent <= 100),
+        CONSTRAINT chk_outlier_count CHECK (outlier_count >= 0),
+        CONSTRAINT chk_correlation_score
+            CHECK (correlation_score IS NULL OR (correlation_score >= -1 AND correlation_score <= 1)),
+        CONSTRAINT chk_overall_score CHECK (overall_score IS NULL OR (overall_score >= 0 AND overall_score <= 1)))""",
+    # 13-model-performance-tracking.sql (model_ab_tests, which we never write, left out)
+    """CREATE TABLE IF NOT EXISTS model_performance_metrics (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), model_id UUID NOT NULL, model_type VARCHAR(50) NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id) ON DELETE CASCADE, model_version INTEGER NOT NULL,
+        evaluation_date TIMESTAMPTZ NOT NULL DEFAULT NOW(), evaluation_start TIMESTAMPTZ NOT NULL,
+        evaluation_end TIMESTAMPTZ NOT NULL, sample_count INTEGER NOT NULL,
+        metrics JSONB NOT NULL DEFAULT '{}'::jsonb, r_squared DECIMAL(5, 4), rmse DECIMAL(12, 6),
+        mae DECIMAL(12, 6), mape DECIMAL(6, 2), precision_score DECIMAL(5, 4), recall_score DECIMAL(5, 4),
+        f1_score DECIMAL(5, 4), true_positives INTEGER, false_positives INTEGER, true_negatives INTEGER,
+        false_negatives INTEGER, drift_detected BOOLEAN DEFAULT FALSE, drift_score DECIMAL(8, 6),
+        drift_threshold DECIMAL(8, 6), data_completeness DECIMAL(5, 4), outlier_percentage DECIMAL(5, 4),
+        evaluation_notes TEXT, created_at TIMESTAMPTZ DEFAULT NOW(), created_by VARCHAR(100),
+        metadata JSONB DEFAULT '{}'::jsonb)""",
+    """CREATE TABLE IF NOT EXISTS model_training_history (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), model_id UUID, model_type VARCHAR(50) NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id) ON DELETE CASCADE, model_version INTEGER,
+        training_start TIMESTAMPTZ NOT NULL, training_end TIMESTAMPTZ, training_duration_seconds INTEGER,
+        training_status VARCHAR(50) NOT NULL, training_data_start TIMESTAMPTZ NOT NULL,
+        training_data_end TIMESTAMPTZ NOT NULL, training_samples INTEGER, hyperparameters JSONB DEFAULT '{}'::jsonb,
+        feature_names TEXT[], training_metrics JSONB DEFAULT '{}'::jsonb,
+        validation_metrics JSONB DEFAULT '{}'::jsonb, initial_r_squared DECIMAL(5, 4),
+        initial_rmse DECIMAL(12, 6), initial_mae DECIMAL(12, 6), error_message TEXT, error_traceback TEXT,
+        trigger_type VARCHAR(50) NOT NULL, triggered_by VARCHAR(100), created_at TIMESTAMPTZ DEFAULT NOW(),
+        metadata JSONB DEFAULT '{}'::jsonb)""",
+    """CREATE TABLE IF NOT EXISTS model_alerts (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), alert_type VARCHAR(100) NOT NULL,
+        severity alert_level NOT NULL, model_id UUID, model_type VARCHAR(50) NOT NULL,
+        machine_id UUID NOT NULL REFERENCES machines(id) ON DELETE CASCADE, model_version INTEGER,
+        alert_timestamp TIMESTAMPTZ NOT NULL DEFAULT NOW(), alert_message TEXT NOT NULL,
+        alert_details JSONB DEFAULT '{}'::jsonb, current_metric_value DECIMAL(12, 6),
+        threshold_value DECIMAL(12, 6), baseline_metric_value DECIMAL(12, 6), is_resolved BOOLEAN DEFAULT FALSE,
+        resolved_at TIMESTAMPTZ, resolution_action VARCHAR(255), resolved_by VARCHAR(100), resolution_notes TEXT,
+        auto_action_taken BOOLEAN DEFAULT FALSE, auto_action_type VARCHAR(100), auto_action_result JSONB,
+        created_at TIMESTAMPTZ DEFAULT NOW(), metadata JSONB DEFAULT '{}'::jsonb)""",
+    # 15-enpi-tracking-tables.sql
+    """CREATE TABLE IF NOT EXISTS enpi_baselines (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), seu_id UUID NOT NULL REFERENCES seus(id) ON DELETE CASCADE,
+        baseline_year INTEGER NOT NULL CHECK (baseline_year >= 2020 AND baseline_year <= 2100),
+        baseline_start_date DATE NOT NULL, baseline_end_date DATE NOT NULL,
+        baseline_energy_kwh NUMERIC(15, 4) NOT NULL CHECK (baseline_energy_kwh >= 0),
+        baseline_production_units INTEGER CHECK (baseline_production_units >= 0),
+        baseline_operating_hours NUMERIC(10, 2) CHECK (baseline_operating_hours >= 0),
+        baseline_sec NUMERIC(10, 6) CHECK (baseline_sec >= 0), baseline_avg_temp_c NUMERIC(5, 2),
+        baseline_degree_days NUMERIC(10, 2), is_active BOOLEAN DEFAULT true, notes TEXT, created_by VARCHAR(100),
+        created_at TIMESTAMPTZ DEFAULT NOW(), updated_at TIMESTAMPTZ DEFAULT NOW(),
+        CONSTRAINT enpi_baselines_dates_valid CHECK (baseline_end_date > baseline_start_date),
+        CONSTRAINT enpi_baselines_unique_seu_year UNIQUE (seu_id, baseline_year))""",
+    """CREATE TABLE IF NOT EXISTS enpi_performance (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), seu_id UUID NOT NULL REFERENCES seus(id) ON DELETE CASCADE,
+        baseline_id UUID REFERENCES enpi_baselines(id) ON DELETE SET NULL, period_start DATE NOT NULL,
+        period_end DATE NOT NULL, period_type VARCHAR(20) CHECK (period_type IN ('monthly', 'quarterly', 'annual')),
+        actual_energy_kwh NUMERIC(15, 4) NOT NULL CHECK (actual_energy_kwh >= 0),
+        actual_production_units INTEGER CHECK (actual_production_units >= 0),
+        actual_operating_hours NUMERIC(10, 2) CHECK (actual_operating_hours >= 0),
+        actual_sec NUMERIC(10, 6) CHECK (actual_sec >= 0),
+        expected_energy_kwh NUMERIC(15, 4) CHECK (expected_energy_kwh >= 0),
+        expected_sec NUMERIC(10, 6) CHECK (expected_sec >= 0), deviation_kwh NUMERIC(15, 4),
+        deviation_percent NUMERIC(6, 2), cumulative_savings_kwh NUMERIC(15, 4),
+        cumulative_savings_usd NUMERIC(12, 2),
+        iso_status VARCHAR(50) CHECK (iso_status IN ('excellent', 'on_track', 'requires_attention', 'critical')),
+        compliance_notes TEXT, created_at TIMESTAMPTZ DEFAULT NOW(), updated_at TIMESTAMPTZ DEFAULT NOW(),
+        CONSTRAINT enpi_performance_dates_valid CHECK (period_end > period_start))""",
+    """CREATE TABLE IF NOT EXISTS energy_targets (
+        id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), seu_id UUID REFERENCES seus(id) ON DELETE CASCADE,
+        factory_id UUID REFERENCES factories(id) ON DELETE CASCADE,
+        target_type VARCHAR(20) CHECK (target_type IN ('seu', 'factory')),
+        target_year INTEGER NOT NULL CHECK (target_year >= 2020 AND target_year <= 2100),
+        target_description TEXT NOT NULL,
+        baseline_year INTEGER CHECK (baseline_year >= 2020 AND baseline_year <= 2100),
+        baseline_energy_kwh NUMERIC(15, 4) CHECK (baseline_energy_kwh >= 0),
+        target_reduction_percent NUMERIC(5, 2) NOT NULL
+            CHECK (target_reduction_percent >= 0 AND target_reduction_percent <= 100),
+        target_energy_kwh NUMERIC(15, 4) CHECK (target_energy_kwh >= 0),
+        target_savings_kwh NUMERIC(15, 4) CHECK (target_savings_kwh >= 0), current_energy_kwh NUMERIC(15, 4),
+        current_savings_kwh NUMERIC(15, 4), progress_percent NUMERIC(5, 2),
+        status VARCHAR(20) CHECK (status IN ('active', 'achieved', 'missed', 'cancelled')), deadline DATE,
+        created_by VARCHAR(100), created_at TIMESTAMPTZ DEFAULT NOW(), updated_at TIMESTAMPTZ DEFAULT NOW(),
+        CONSTRAINT energy_targets_seu_or_factory
+            CHECK ((seu_id IS NOT NULL AND factory_id IS NULL) OR (seu_id IS NULL AND factory_id IS NOT NULL)))""",
     # 12-forecast-predictions.sql
     """CREATE TABLE IF NOT EXISTS energy_forecasts (
         id BIGSERIAL, machine_id UUID NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
@@ -257,6 +367,15 @@ VIEWS = {
         ef.upper_bound_kw, ef.confidence_level, ef.rmse, ef.mape, ef.r2
         FROM energy_forecasts ef JOIN machines m ON ef.machine_id = m.id
         ORDER BY machine_id, model_type, forecasted_at DESC""",
+    # 13-model-performance-tracking.sql's views over what monitoring writes.
+    "v_latest_model_performance": """SELECT DISTINCT ON (machine_id, model_type) mpm.*, m.name AS machine_name,
+        m.type AS machine_type
+        FROM model_performance_metrics mpm JOIN machines m ON m.id = mpm.machine_id
+        ORDER BY machine_id, model_type, evaluation_date DESC""",
+    "v_unresolved_model_alerts": """SELECT ma.*, m.name AS machine_name, m.type AS machine_type,
+        EXTRACT(EPOCH FROM (NOW() - ma.alert_timestamp)) / 3600 AS age_hours
+        FROM model_alerts ma JOIN machines m ON m.id = ma.machine_id
+        WHERE ma.is_resolved = FALSE ORDER BY ma.severity DESC, ma.alert_timestamp DESC""",
     "v_today_summary": """SELECT m.id AS machine_id, m.name AS machine_name, m.type AS machine_type,
         f.name AS factory_name, COALESCE(SUM(er.total_energy_kwh), 0) AS energy_today_kwh,
         COALESCE(AVG(er.avg_power_kw), 0) AS avg_power_today_kw,
@@ -311,6 +430,11 @@ SEED = [
     """INSERT INTO seus (name, energy_source_id, machine_ids, baseline_year)
         SELECT 'Boiler gas', id, ARRAY['c0000000-0000-0000-0000-000000000008'::UUID], 2025
         FROM energy_sources WHERE name = 'natural_gas'""",
+    # A target the EnMS's operator set (15-): 5 % less gas for the boiler in 2026 than in its baseline year.
+    """INSERT INTO energy_targets (seu_id, target_type, target_year, target_description, baseline_year,
+        target_reduction_percent, status, deadline)
+        SELECT id, 'seu', 2026, 'Boiler gas: 5 % below the 2025 baseline', 2025, 5.00, 'active', '2026-12-31'
+        FROM seus WHERE name = 'Boiler gas'""",
 ]
 
 

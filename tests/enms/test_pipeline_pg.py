@@ -18,7 +18,7 @@ from enms.environments import settings
 from enms.io import load_frames
 from enms.pipeline import dag_from_settings, warehouse_outline
 
-MACHINES = "Compressor-1,Boiler-1,HVAC-EU-North"
+MACHINES = "Compressor-1,Boiler-1,HVAC-EU-North,Compressor-EU-1"
 
 
 def _count(con: psycopg.Connection, statement: str) -> int:
@@ -77,8 +77,10 @@ def test_what_we_wrote_satisfies_the_enms_and_its_views_show_it(production_run):
     baselines = load_frames(products / "baselines", ["energy_baselines_rows"])["energy_baselines_rows"]
     forecasts = load_frames(products / "forecasts", ["energy_forecasts_rows"])["energy_forecasts_rows"]
     with psycopg.connect(url) as con:
-        assert _count(con, "SELECT count(*) FROM energy_baselines") == len(baselines) == 5
-        assert _count(con, "SELECT count(*) FROM energy_forecasts") == len(forecasts) == 3 * 168
+        assert _count(con, "SELECT count(*) FROM energy_baselines") == len(baselines) + 1 == 6 + 1  # + the drift's
+        assert _count(con, "SELECT count(*) FROM energy_baselines WHERE NOT is_active AND "
+                           "metadata->'retraining'->>'trigger' = 'drift_detected'") == 1
+        assert _count(con, "SELECT count(*) FROM energy_forecasts") == len(forecasts) == 4 * 168
         assert _count(con, "SELECT count(*) FROM anomalies") > 0
         assert _count(con, "SELECT count(*) FROM v_active_anomalies") == _count(con, "SELECT count(*) FROM anomalies")
         assert _count(con, "SELECT count(*) FROM v_baseline_compliance WHERE model_name IS NOT NULL") == _count(
@@ -87,9 +89,45 @@ def test_what_we_wrote_satisfies_the_enms_and_its_views_show_it(production_run):
             MACHINES.split(","))
 
 
+def test_the_iso50001_engine_gets_its_seu_models_enpi_tracking_model_health_and_quality_log(production_run):
+    """The fixture's SEUs: 'Compressed air' (Compressor-1 and Compressor-EU-1, two factories) and 'Boiler gas'
+    (Boiler-1's natural gas) get their daily models and October's EnPI row; the series no SEU covers are listed,
+    never created; the monitoring tables hold this run, and the EnMS's own views read them."""
+    url, folder, _ = production_run
+    performance = load_frames(folder / "products" / "performance")
+    with psycopg.connect(url) as con:
+        models = con.execute("SELECT name, baseline_year, baseline_start_date, baseline_end_date, r_squared, "
+                             "cardinality(feature_columns), regression_coefficients IS NOT NULL, trained_by "
+                             "FROM seus ORDER BY name").fetchall()
+        assert [m[0] for m in models] == ["Boiler gas", "Compressed air"], "publish creates no SEU"
+        for name, year, start, end, r2, features, has_coefficients, trained_by in models:
+            assert year == 2025 and start.year == 2025 and 360 <= (end - start).days <= 365, name  # common local days
+            assert r2 is not None and features >= 1 and has_coefficients and trained_by.startswith("enms-"), name
+        months = con.execute("SELECT s.name, p.period_start, p.period_end, p.iso_status, p.expected_energy_kwh, "
+                             "p.baseline_id = b.id FROM enpi_performance p JOIN seus s ON s.id = p.seu_id "
+                             "JOIN enpi_baselines b ON b.seu_id = p.seu_id ORDER BY s.name").fetchall()
+        assert [(m[0], str(m[1]), str(m[2])) for m in months] == [("Boiler gas", "2026-10-01", "2026-10-31"),
+                                                                 ("Compressed air", "2026-10-01", "2026-10-31")]
+        assert all(m[3] in ("excellent", "on_track", "requires_attention", "critical") and m[4] > 0 and m[5]
+                   for m in months)
+        assert _count(con, "SELECT count(*) FROM enpi_baselines") == 2
+        missing = sorted(zip(performance["seus_missing"]["machine_name"], performance["seus_missing"]["energy_type"],
+                             strict=True))
+        assert ("HVAC-EU-North", "electricity") in missing and ("Boiler-1", "electricity") in missing
+        for table in ("model_performance_metrics", "model_training_history", "data_quality_log"):
+            assert _count(con, f"SELECT count(*) FROM {table}") == len(performance[table]) > 0, table
+        assert _count(con, "SELECT count(*) FROM model_training_history WHERE model_id IS NULL "
+                           "AND training_status = 'completed'") == 0
+        assert _count(con, "SELECT count(*) FROM v_latest_model_performance") > 0
+        assert _count(con, "SELECT count(*) FROM v_unresolved_model_alerts") == _count(
+            con, "SELECT count(*) FROM model_alerts")
+
+
 def test_a_second_publish_adds_nothing(production_run):
     url, _, dag = production_run
-    tables = ("energy_baselines", "anomalies", "energy_forecasts", "enms_analytics.forecast_vintages")
+    tables = ("energy_baselines", "anomalies", "energy_forecasts", "enms_analytics.forecast_vintages", "seus",
+              "enpi_baselines", "enpi_performance", "model_performance_metrics", "model_training_history",
+              "model_alerts", "data_quality_log")
     with psycopg.connect(url) as con:
         before = {t: _count(con, f"SELECT count(*) FROM {t}") for t in tables}
     dag["publish"].build(force=True)

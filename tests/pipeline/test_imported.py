@@ -69,8 +69,8 @@ def test_every_step_ran_and_reported_on_the_last_full_month(imported):
     _, dag, values = imported
     assert {dag[name].exec_status for name in dag} == {TaskStatus.Executed}
     assert values["report"]["period"] == "2025-02"
-    assert sorted(dag) == ["anomalies", "baselines", "extract", "forecasts", "kpis", "publish", "quality",
-                           "report-my-plant"]
+    assert sorted(dag) == ["anomalies", "baselines", "extract", "forecasts", "kpis", "performance", "publish",
+                           "quality", "report-my-plant"]
 
 
 def test_normal_operation_and_the_planted_closures_are_inferred(imported):

@@ -1,7 +1,8 @@
 """The Ploomber pipeline on the small test plant (data/enms-test.duckdb, built by `make data ENV=test` or here).
 
-The first test's fixture builds the DAG of env.test.yaml in this process (three machines: Compressor-1 with its
-efficiency measure, Boiler-1 with three energy types, HVAC-EU-North in Berlin), so `pytest --pdb` stops inside a
+The first test's fixture builds the DAG of env.test.yaml in this process (four machines: Compressor-1 with its
+efficiency measure, Boiler-1 with three energy types, HVAC-EU-North and Compressor-EU-1, whose behaviour drifts
+after the baseline year, in Berlin), so `pytest --pdb` stops inside a
 failing step; the build is incremental, so an unchanged tree rebuilds nothing. The tests assert on the products;
 `make test` then runs nbval over the executed notebooks.
 """
@@ -15,9 +16,12 @@ import pandas as pd
 import pytest
 from ploomber.constants import TaskStatus
 
+from enms import iso50001
 from enms.cli import main as enms_main
 from enms.environments import settings
 from enms.io import connect, load_frames
+from enms.io.extract import extract as extract_frames
+from enms.io.warehouse import ISO50001_FRAMES
 from enms.pipeline import dag_from_settings, warehouse_outline
 from enms.rows import plan_write_back
 
@@ -57,7 +61,7 @@ def baselines() -> dict[str, pd.DataFrame]:
 
 def test_extract_holds_the_selected_machines_and_every_energy_type(extracted):
     machines = extracted["machines"]
-    assert sorted(machines["machine_name"]) == ["Boiler-1", "Compressor-1", "HVAC-EU-North"]
+    assert sorted(machines["machine_name"]) == ["Boiler-1", "Compressor-1", "Compressor-EU-1", "HVAC-EU-North"]
     assert machines["factory_name"].nunique() == 2
     hourly = extracted["energy_hourly"]
     types = hourly.groupby("machine_id")["energy_type"].nunique()
@@ -76,12 +80,12 @@ def test_extract_holds_the_selected_machines_and_every_energy_type(extracted):
 def test_quality_products(extracted):
     quality = load_frames(PRODUCTS / "quality")
     summary = quality["summary"]
-    assert len(summary) == 5  # Compressor-1, HVAC-EU-North and the boiler's three energy types
+    assert len(summary) == 6  # Compressor-1, Compressor-EU-1, HVAC-EU-North and the boiler's three energy types
     assert summary["coverage_pct"].between(90, 100).all()
     assert (summary["gap_count"] > 0).all(), "the simulator's outages must show up as gaps"
     mask = quality["normal_mask"]
     window = extracted["window"].iloc[0]
-    assert len(mask) == 3 * (window["end"] - window["start"]) / pd.Timedelta(hours=1)
+    assert len(mask) == 4 * (window["end"] - window["start"]) / pd.Timedelta(hours=1)
     assert 0.5 < mask["is_normal"].mean() < 0.99
     reasons = set(mask.loc[~mask["is_normal"], "reason"].str.split("; ").explode())
     assert {"maintenance", "fault", "offline", "incomplete energy"} <= reasons
@@ -93,7 +97,7 @@ def test_quality_products(extracted):
 def test_every_series_has_a_validated_gated_baseline(baselines):
     candidates = baselines["candidates"]
     selected = candidates[candidates["selected"]]
-    assert len(selected) == 5 and selected.groupby(["machine_id", "energy_type"]).size().eq(1).all()
+    assert len(selected) == 6 and selected.groupby(["machine_id", "energy_type"]).size().eq(1).all()
     assert selected[["cv_rmse_oos", "nmbe_oos", "cv_rmse_daily_oos", "cv_rmse_holdout"]].notna().all().all()
     for gate in ("ashrae14", "enpi_lite", "nmec", "caltrack_sufficiency"):
         assert f"{gate}_passed" in selected and selected[f"{gate}_reason"].str.len().gt(0).all()
@@ -133,20 +137,97 @@ def test_anomalies_are_state_aware_costed_and_evaluated(extracted):
 
 def test_publish_wrote_baselines_and_anomalies_and_is_idempotent(baselines):
     record = json.loads((PRODUCTS / "publish.json").read_text())
-    assert sum(record["energy_baselines"].values()) == 5
+    assert sum(record["energy_baselines"].values()) == 6 + 1, "the selected ones and the drifting one retrained"
     anomaly_rows = load_frames(PRODUCTS / "anomalies", ["anomaly_rows"])["anomaly_rows"]
     with connect(f"duckdb:{TEST_DB}") as warehouse:
         stored = warehouse.read_baselines()
         assert stored.groupby(["machine_id", "energy_type"])["is_active"].sum().le(1).all()
-        assert warehouse.publish_baselines(baselines["energy_baselines_rows"]) == {"inserted": 0, "unchanged": 5}
+        assert warehouse.publish_baselines(baselines["energy_baselines_rows"]) == {"inserted": 0, "unchanged": 6}
         assert warehouse.read_baselines().equals(stored)
         assert len(warehouse.read_anomalies()) == len(anomaly_rows)
         again = warehouse.publish_anomalies(anomaly_rows, plan=plan_write_back)
         assert again == {"inserted": 0, "updated": 0, "unchanged": len(anomaly_rows)}
         forecasts = load_frames(PRODUCTS / "forecasts", ["energy_forecasts_rows", "vintages"])
-        assert record["energy_forecasts"]["energy_forecasts"] == 3 * 168  # one electricity series per machine
+        assert record["energy_forecasts"]["energy_forecasts"] == 4 * 168  # one electricity series per machine
         again = warehouse.publish_forecasts(forecasts["energy_forecasts_rows"], forecasts["vintages"])
-        assert again["vintages_added"] == 0 and len(warehouse.read_forecasts()) == 3 * 168
+        assert again["vintages_added"] == 0 and len(warehouse.read_forecasts()) == 4 * 168
+
+
+def test_iso50001_seus_enpi_drift_and_quality_log_are_written_and_a_rerun_adds_nothing(extracted):
+    """The demo's SEUs (the EnMS's phase 1: one per machine for electricity, none for the boiler) get their daily
+    model and October's EnPI row; Compressor-1's measure shows as a saving near its truth; only the machine the
+    simulator made drift (drift_truth) is flagged, alerted and retrained; a second write adds nothing."""
+    performance = load_frames(PRODUCTS / "performance")
+    assert sorted(performance["seu_models"]["name"]) == ["Compressor-1", "Compressor-EU-1", "HVAC-EU-North"]
+    assert sorted(performance["seus_missing"]["name"]) == ["Boiler-1", "Boiler-1 natural_gas", "Boiler-1 steam"]
+    months = performance["enpi_performance"].set_index("seu_name")
+    assert (months["period_start"].astype(str) == "2026-10-01").all() and len(months) == 3
+    truth = 100 * extracted["efficiency_measures"]["saving_fraction"].item()
+    assert abs(-months.at["Compressor-1", "deviation_percent"] - truth) < 2
+    assert months.at["Compressor-1", "iso_status"] == "excellent"
+    drift = performance["drift"]
+    planted = set(extracted["drift_truth"]["machine_name"])
+    assert planted == {"Compressor-EU-1"} and set(drift.loc[drift["drifting"], "machine_name"]) == planted
+    alerts = performance["model_alerts"]
+    assert alerts["alert_type"].tolist() == ["drift_detected"] and alerts["auto_action_taken"].all()
+    history = performance["model_training_history"]
+    assert history["trigger_type"].value_counts().to_dict() == {"scheduled": 6, "drift_detected": 1}
+    assert not performance["retrained_baselines"]["is_active"].any()
+    days = performance["data_quality_log"].groupby("machine_id")["check_date"].nunique()
+    assert len(days) == 4 and days.min() >= 399
+    with connect(f"duckdb:{TEST_DB}") as warehouse:
+        stored = warehouse.query("SELECT name FROM seus WHERE r_squared IS NOT NULL AND cardinality(feature_columns) "
+                                 "> 0 ORDER BY name")  # the plant has all eight machines' SEUs; the run four
+        assert stored["name"].tolist() == ["Compressor-1", "Compressor-EU-1", "HVAC-EU-North"]
+        again = warehouse.publish_iso50001({name: performance[name] for name in ISO50001_FRAMES})
+    assert all(counts["inserted"] == counts["updated"] == 0 for counts in again.values()), again
+
+
+def test_an_approved_baseline_adjustment_scales_the_expected_energy_from_its_date_on(tmp_path):
+    """The path an energy team takes: an adjustment stored in the warehouse, read by the extract and applied by
+    the ISO 50001 step to the run's own products. Approved from 1 October (the whole month), factor 0.8: October's
+    expected energy is exactly 0.8 of the unadjusted one; a pending one changes nothing."""
+    copy = tmp_path / "plant.duckdb"
+    copy.write_bytes(TEST_DB.read_bytes())
+    products = {step: load_frames(PRODUCTS / step) for step in ("quality", "baselines", "kpis")}
+    seu = "aaaaaaaa-1111-1111-1111-111111111111"  # Compressor-1's, from the EnMS's phase-1 seed
+    insert = ("INSERT INTO baseline_adjustments (seu_id, adjustment_date, adjustment_type, adjustment_reason, "
+              "adjustment_factor, approved_by, approved_at) VALUES (%s, DATE '2026-10-01', "
+              "'production_capacity_change', 'a line moved to another plant', 0.8, %s, %s)")
+
+    def october(approved: bool) -> pd.Series:
+        with connect(f"duckdb:{copy}") as warehouse:
+            warehouse.execute("DELETE FROM baseline_adjustments WHERE seu_id = %s", [seu])
+            warehouse.execute(insert, [seu, *(("energy manager", "2026-11-01 09:00:00+00") if approved
+                                                else (None, None))])
+        with connect(f"duckdb:{copy}", read_only=True) as warehouse:
+            extract = extract_frames(warehouse, machines=settings("test")["machines"])
+        out = iso50001.run(extract, products["baselines"], products["kpis"], quality=products["quality"])
+        rows = out["enpi_performance"].set_index("seu_id").loc[seu]
+        return rows[["expected_energy_kwh", "actual_energy_kwh", "adjustment_factor"]]
+
+    pending, approved = october(approved=False), october(approved=True)
+    assert pending["adjustment_factor"] == 1 and approved["adjustment_factor"] == pytest.approx(0.8)
+    assert approved["actual_energy_kwh"] == pending["actual_energy_kwh"]
+    assert approved["expected_energy_kwh"] == pytest.approx(0.8 * pending["expected_energy_kwh"], abs=1e-3)
+
+
+def test_enms_seus_lists_the_active_baselines_without_an_seu_and_creates_them_only_when_asked(tmp_path, capsys):
+    copy = tmp_path / "plant.duckdb"
+    copy.write_bytes(TEST_DB.read_bytes())
+    url = f"duckdb:{copy}"
+    assert enms_main(["seus", "--warehouse", url]) == 0
+    assert "3 active baseline(s) without an SEU" in capsys.readouterr().out
+    with connect(url, read_only=True) as warehouse:
+        assert not warehouse.read_seus()["name"].str.startswith("Boiler-1").any(), "listing creates nothing"
+    assert enms_main(["seus", "--warehouse", url, "--create"]) == 0
+    assert capsys.readouterr().out.startswith("3 SEU(s) created")
+    assert enms_main(["seus", "--warehouse", url, "--create"]) == 0
+    assert capsys.readouterr().out.startswith("every machine and energy source with an active baseline")
+    with connect(url, read_only=True) as warehouse:
+        boiler = warehouse.read_seus().query("name.str.startswith('Boiler-1')", engine="python")
+    assert sorted(boiler["name"]) == ["Boiler-1", "Boiler-1 natural_gas", "Boiler-1 steam"]
+    assert (boiler["baseline_year"] == 2025).all() and boiler["machine_ids"].map(len).eq(1).all()
 
 
 def test_forecasts_are_backtested_and_chosen_by_mase():
@@ -154,7 +235,7 @@ def test_forecasts_are_backtested_and_chosen_by_mase():
     metrics = forecasts["metrics"]
     day_ahead = metrics[metrics["kind"] == "day_ahead"]
     chosen = day_ahead[day_ahead["chosen"]]
-    assert len(chosen) == 5 and chosen.groupby(["machine_id", "energy_type"]).size().eq(1).all()
+    assert len(chosen) == 6 and chosen.groupby(["machine_id", "energy_type"]).size().eq(1).all()
     best = day_ahead.loc[day_ahead.groupby(["machine_id", "energy_type"])["mase"].idxmin()]
     assert set(best["model_name"]) == set(chosen["model_name"])
     assert chosen["mase"].median() < 1, "the chosen models beat seasonal naive"
@@ -174,10 +255,12 @@ def test_each_factory_gets_a_readable_report_without_code():
 def test_a_second_build_rebuilds_nothing_and_a_parameter_rebuilds_only_what_depends_on_it():
     assert outdated() == set()
     reports = {"report-demo-manufacturing-plant", "report-european-production-facility"}
-    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "anomalies", "kpis", "publish", *reports}
-    assert outdated(forecasts={"n_jobs": 1}) == {"forecasts", "publish", *reports}
+    assert outdated(baselines={"holdout_weeks": 6}) == {"baselines", "anomalies", "kpis", "performance", "publish",
+                                                        *reports}
+    assert outdated(forecasts={"n_jobs": 1}) == {"forecasts", "performance", "publish", *reports}
     assert outdated(quality={"spike_factor": 3}) == {"quality", "baselines", "anomalies", "forecasts", "kpis",
-                                                     "publish", *reports}
+                                                     "performance", "publish", *reports}
+    assert outdated(monitoring={"trigger": "manual"}) == {"performance", "publish", *reports}
 
 
 def test_enms_report_renders_any_month_from_the_products_and_refuses_a_bad_period(capsys):

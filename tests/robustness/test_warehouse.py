@@ -242,8 +242,10 @@ def test_a_search_path_that_hides_the_enms_tables_names_them_and_the_cause(capsy
         hidden = f"{url}?options=-csearch_path%3Dnowhere"
         expected = (f"the EnMS tables factories, machines, energy_sources, energy_tariffs, carbon_factors, "
                     f"energy_readings, production_data, environmental_data, machine_status, energy_baselines, "
-                    f"anomalies, energy_forecasts of {hidden} are not visible: they are in schema public, which the "
-                    f"search_path (nowhere) leaves out: remove the search_path option from the URL, or name that "
+                    f"anomalies, energy_forecasts, seus, baseline_adjustments, data_quality_log, "
+                    f"model_performance_metrics, model_training_history, model_alerts, enpi_baselines, "
+                    f"enpi_performance, energy_targets of {hidden} are not visible: they are in schema public, which "
+                    f"the search_path (nowhere) leaves out: remove the search_path option from the URL, or name that "
                     f"schema in it (options=-csearch_path%3Dpublic)")
         with connect(hidden) as warehouse:
             with pytest.raises(WarehouseError) as raised:

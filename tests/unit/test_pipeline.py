@@ -18,7 +18,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 def test_each_environment_file_holds_only_what_differs_and_inherits_the_rest():
     demo, test = settings("demo"), settings("test")
     assert test["baselines"] == demo["baselines"] and test["quality"] == demo["quality"]
-    assert test["machines"] == "Compressor-1,Boiler-1,HVAC-EU-North" and demo["machines"] == ""
+    assert test["machines"] == "Compressor-1,Boiler-1,HVAC-EU-North,Compressor-EU-1" and demo["machines"] == ""
     assert test["products"] == str(ROOT / "products" / "test") and demo["products"] == str(ROOT / "products" / "demo")
     assert demo["warehouse"] == f"duckdb:{ROOT / 'data' / 'enms.duckdb'}"
 
@@ -58,7 +58,7 @@ def test_each_factory_of_the_warehouse_gets_its_own_report_task():
     task = dag["report-werk-sud"]
     assert task.params["factory"] == "werk-sud"
     assert str(task.product["html"]) == str(ROOT / "reports" / "werk-sud-2026-10.html")
-    assert set(task.upstream) == {"extract", "quality", "baselines", "anomalies", "forecasts", "kpis"}
+    assert set(task.upstream) == {"extract", "quality", "baselines", "anomalies", "forecasts", "kpis", "performance"}
 
 
 def test_editing_a_figure_changes_only_the_fingerprints_of_the_notebooks_that_draw_it(tmp_path):
@@ -96,6 +96,16 @@ def test_another_warehouse_keeps_the_settings_but_its_own_products_reports_and_m
     assert settings("demo")["products"] == str(ROOT / "products" / "demo")  # blank: the environment's own
     monkeypatch.setenv("ENMS_WAREHOUSE", "duckdb:data/mine.duckdb")
     assert settings("demo", warehouse="")["warehouse"] == f"duckdb:{ROOT / 'data' / 'enms.duckdb'}"  # enms demo's
+
+
+def test_the_run_trigger_is_scheduled_unless_the_variable_says_manual_and_nothing_else(monkeypatch):
+    monkeypatch.delenv("ENMS_TRIGGER", raising=False)
+    assert settings("demo")["monitoring"]["trigger"] == "scheduled"
+    monkeypatch.setenv("ENMS_TRIGGER", "manual")
+    assert settings("test")["monitoring"]["trigger"] == "manual"
+    monkeypatch.setenv("ENMS_TRIGGER", "drift_detected")  # the pipeline's own trigger, never a run's
+    with pytest.raises(ValueError, match="trigger is 'drift_detected': give one of scheduled, manual"):
+        settings("demo")
 
 
 def test_a_closure_calendar_is_a_path_from_the_project_folder(tmp_path):

@@ -172,8 +172,29 @@ def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]
     if len(flagged):
         incidents = pd.concat([incidents, flagged], ignore_index=True) if len(incidents) else flagged
     truth = extract.get("fault_truth", pd.DataFrame())
-    evaluation = _evaluate(frame, events, truth, window, baseline_ends) if not truth.empty else pd.DataFrame()
+    changes = _behaviour_changes(extract.get("drift_truth"))
+    evaluation = (_evaluate(_before(frame, "bucket", changes), {k: _before(v, "start", changes) for k, v in
+                                                                events.items()},
+                            _before(truth, "start_time", changes), window, baseline_ends)
+                  if not truth.empty else pd.DataFrame())
     return Detection(frame, events, incidents, suppressed, evaluation, status)
+
+
+def _behaviour_changes(drift_truth: pd.DataFrame | None) -> dict[str, pd.Timestamp]:
+    """machine_id → when its behaviour changed for good (the simulator's drift truth; none elsewhere)."""
+    if drift_truth is None or drift_truth.empty:
+        return {}
+    return drift_truth.groupby(drift_truth["machine_id"].astype(str))["start_time"].min().to_dict()
+
+
+def _before(rows: pd.DataFrame, column: str, changes: Mapping[str, pd.Timestamp]) -> pd.DataFrame:
+    """The rows of machines before their permanent change of behaviour: after it, what deviates from the old
+    baseline is the change itself (model monitoring reports it as drift), neither a fault nor a false alarm, so
+    the evaluation scores a changed machine up to the change only."""
+    if not changes or rows.empty:
+        return rows
+    cut = rows["machine_id"].astype(str).map(changes)
+    return rows[cut.isna() | (rows[column] < cut)]
 
 
 def _baseline_ends(frame: pd.DataFrame, window: pd.Series) -> dict[str, pd.Timestamp]:

@@ -466,11 +466,12 @@ def naive_comparison(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def truth_check(fleet: FleetResult, series: list[Series], measures: pd.DataFrame,
-                faults: pd.DataFrame) -> pd.DataFrame:
+                faults: pd.DataFrame, drifts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Savings against the simulator's truth (evaluation only: truth never reaches a fit).
 
     Per series: the estimated saving (% of expected, with its 90 % interval), the recorded saving of an
-    efficiency measure (0 where none), whether the estimate is within ±2 percentage points and the truth
+    efficiency measure and of a permanent change of behaviour (``drifts``: the drift truth; 0 where none),
+    whether the estimate is within ±2 percentage points and the truth
     inside the interval; and, as a diagnostic, the same estimate with the injected-fault hours of the
     reporting period left out (faults are real waste, so they belong in the M&V result itself).
     """
@@ -479,8 +480,9 @@ def truth_check(fleet: FleetResult, series: list[Series], measures: pd.DataFrame
     for saving in fleet.savings.to_dict("records"):
         key = (saving["machine_id"], saving["energy_type"])
         s = by_key[key]
-        measure = measures[(measures["machine_id"] == key[0]) & (measures["energy_type"] == key[1])]
-        truth_pct = 100 * float(measure["saving_fraction"].sum()) if len(measure) else 0.0
+        truths = [t for t in (measures, drifts) if t is not None and len(t)]
+        truth_pct = 100 * sum(float(t.loc[(t["machine_id"] == key[0]) & (t["energy_type"] == key[1]),
+                                          "saving_fraction"].sum()) for t in truths)
         model = fleet.models[(*key, saving["model"])]
         frame, time_col = _frame_of(s, model.resolution)
         reporting = frame.loc[_reporting_rows(s, frame, time_col)]
@@ -548,5 +550,6 @@ def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]
     series on its own: one that cannot be fitted gets its status row (``fleet.status``), the others go on."""
     series = prepare_series(extract, quality)
     fleet = fit_fleet(series, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs)
-    check = truth_check(fleet, series, extract["efficiency_measures"], extract["fault_truth"])
+    check = truth_check(fleet, series, extract["efficiency_measures"], extract["fault_truth"],
+                        extract.get("drift_truth"))
     return BaselinesResult(series, fleet, naive_comparison(fleet.candidates), check)

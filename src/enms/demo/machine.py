@@ -1,5 +1,5 @@
-"""One machine's run on the grid: its modes, production, counterfactual power, the faults and the measure
-applied on top, and the truth they measurably made.
+"""One machine's run on the grid: its modes, production, counterfactual power, a permanent change of behaviour
+(drift), the faults and the measure applied on top, and the truth they measurably made.
 
 Randomness is seeded per machine (``SeedSequence([seed, machine_index, stream])``), so a subset of machines
 reproduces the same data.
@@ -14,7 +14,15 @@ import pandas as pd
 
 from enms.demo.factory import LINE_MEAN, LINE_UNITS_H, Context
 from enms.demo.models import FAULT, IDLE, MAINT, MODELS, MODES, OFF, OWN_UNITS_H, RUN, STOP_REASONS, Draws
-from enms.demo.plan import FINAL_MAINTENANCE_H, DemoPlan, PlannedFault, PlannedMeasure
+from enms.demo.plan import (
+    FINAL_MAINTENANCE_H,
+    VSD_IDLE,
+    VSD_RUNNING,
+    DemoPlan,
+    PlannedDrift,
+    PlannedFault,
+    PlannedMeasure,
+)
 from enms.demo.plant import Machine
 from enms.demo.signals import ar1, slowdowns
 
@@ -41,6 +49,7 @@ class MachineRun:
     draws: Draws
     fault_rows: list[dict]
     measure_rows: list[dict]
+    drift_rows: list[dict]
     status: dict
 
 
@@ -163,6 +172,22 @@ def _inject(m: Machine, ctx: Context, mode: np.ndarray, load: np.ndarray, draws:
     return power
 
 
+# The load/unload compressor's power while on, rated x (_UNLOADED + _LOADED_SHARE x demand): enms.demo.models.
+_UNLOADED, _LOADED_SHARE = 0.28, 0.70
+
+
+def _drift(power: dict[str, np.ndarray], m: Machine, mode: np.ndarray, i0: int) -> dict[str, np.ndarray]:
+    """``power`` (kW per energy type) with the compressor's VSD drift from interval ``i0`` on: the air demand the
+    load/unload power implies, served at rated x (base + slope x demand) of VSD_RUNNING while running and of
+    VSD_IDLE while idle. Derived from the power itself (no new random draws): every other series stays as it was."""
+    p = power["electricity"].copy()
+    for modes, (base, slope) in ((RUN, VSD_RUNNING), (IDLE, VSD_IDLE)):
+        rows = np.flatnonzero(mode[i0:] == modes) + i0
+        demand = (p[rows] / m.rated_power_kw - _UNLOADED) / _LOADED_SHARE
+        p[rows] = m.rated_power_kw * (base + slope * demand)
+    return {**power, "electricity": p}
+
+
 def _finish(power: dict[str, np.ndarray], rated_kw: float) -> dict[str, np.ndarray]:
     """Clip (electricity to 1.1 x rated) and round to the 3 decimals power_kw is stored with."""
     return {k: np.round(np.clip(v, 0, 1.1 * rated_kw if k == "electricity" else None), 3)
@@ -180,15 +205,22 @@ def simulate_machine(idx: int, m: Machine, ctx: Context, plan: DemoPlan, seed: i
     draws = Draws.draw(rng, grid.n, grid.dt_min)
     health = 100 - rng.uniform(1, 8)
     cf_raw, env = MODELS[m.type](m, ctx, mode, load, draws)
-    cf = _finish(cf_raw, m.rated_power_kw)
+    drifts: list[PlannedDrift] = [x for x in plan.drifts if x.machine == m.name] if inject else []
 
+    def changed(kw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # The drift is the machine's new normal: the counterfactual (no faults) and the faulty run both have it.
+        for x in drifts:
+            kw = _drift(kw, m, mode, grid.index(x.start))
+        return kw
+
+    cf = _finish(changed(cf_raw), m.rated_power_kw)
     measures = [x for x in plan.measures if x.machine == m.name]
     fault_rows: list[dict] = []
     measure_rows: list[dict] = []
     power = cf
     if inject:
-        power = _finish(_inject(m, ctx, mode, load, draws, cf_raw, env, faults,
-                                measures[0] if measures else None), m.rated_power_kw)
+        power = _finish(changed(_inject(m, ctx, mode, load, draws, cf_raw, env, faults,
+                                        measures[0] if measures else None)), m.rated_power_kw)
         for f in faults:
             w = slice(grid.index(f.start), grid.index(f.end))
             pw, pcf = power[f.energy_type][w], cf[f.energy_type][w]
@@ -209,6 +241,17 @@ def simulate_machine(idx: int, m: Machine, ctx: Context, plan: DemoPlan, seed: i
             i0, i1 = grid.index(o.start), grid.index(o.end)
             keep[i0:i1] = False
             estimated[i1:i1 + grid.intervals(0.25)] = True  # the gateway's back-filled first readings
+    drift_rows = []
+    for x in drifts:  # its energy effect against the machine as it was (no faults on either side)
+        w = (np.arange(grid.n) >= grid.index(x.start)) & keep
+        before = float(np.round(_finish(cf_raw, m.rated_power_kw)[x.energy_type][w] * grid.dt_h, 6).sum())
+        after = float(np.round(cf[x.energy_type][w] * grid.dt_h, 6).sum())
+        drift_rows.append({
+            "drift_id": x.drift_id, "machine_id": m.id, "machine_name": m.name, "energy_type": x.energy_type,
+            "start_time": x.start, "description": x.description, "expected_effect": x.expected_effect,
+            "counterfactual_kwh": before, "actual_kwh": after, "saving_kwh": before - after,
+            "saving_fraction": (before - after) / before if before else np.nan,
+        })
     if inject:
         for x in measures:
             w = np.arange(grid.n) >= grid.index(x.start)
@@ -230,4 +273,4 @@ def simulate_machine(idx: int, m: Machine, ctx: Context, plan: DemoPlan, seed: i
               "alert_level": "normal", "health_score": round(health - 30 * active, 2),
               "last_updated": t_last + pd.Timedelta(seconds=grid.step_s)}
     return MachineRun(m, ctx, keep, estimated, mode, reason, count, bad, speed, target, power, env, draws,
-                fault_rows, measure_rows, status)
+                fault_rows, measure_rows, drift_rows, status)

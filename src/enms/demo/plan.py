@@ -1,4 +1,5 @@
-"""The truth decided before any time series is drawn: the faults, the efficiency measure, the outages.
+"""The truth decided before any time series is drawn: the faults, the efficiency measure, the permanent
+change of behaviour (drift) and the outages.
 
 The fault plan (`demo_plan`) is hand-made for 400 days: 25 faults of 9 types, a third in the first nine
 months, the rest in the last three (nine of them after the measure), none on Compressor-1 after its
@@ -54,6 +55,20 @@ class PlannedMeasure:
 
 
 @dataclass(frozen=True)
+class PlannedDrift:
+    """A permanent change of a machine's behaviour from ``start`` (UTC) to the end of data: its power is no
+    longer the same function of its drivers (a profile change, not just a level), so its baseline stops fitting.
+    """
+
+    drift_id: int
+    machine: str
+    energy_type: str
+    start: pd.Timestamp
+    description: str
+    expected_effect: str
+
+
+@dataclass(frozen=True)
 class PlannedOutage:
     """A communication outage: no rows in any time-series table for [start, end) UTC."""
 
@@ -72,6 +87,7 @@ class DemoPlan:
     faults: tuple[PlannedFault, ...]
     measures: tuple[PlannedMeasure, ...]
     outages: tuple[PlannedOutage, ...]
+    drifts: tuple[PlannedDrift, ...]
 
 
 # Hand-planned faults for a 400-day period: (machine, type, day of 400, duration h, size).
@@ -119,6 +135,18 @@ _DESCRIPTION = {
     "slow_drift": "Slow efficiency drift (wear, control drift)",
 }
 FINAL_MAINTENANCE_H = {"Hydraulic-Pump-1": 6.0}  # so machine_status shows a machine in maintenance
+# Compressor-EU-1's load/unload control replaced by a VSD at the start of the reporting period and never
+# re-commissioned (enms.demo.machine): idle, it turns at minimum speed, rated x (0.05 + 0.5 x air demand), far
+# below the load/unload unloaded power; running, its pressure band set wrong, it holds a high fixed speed and
+# blows off the surplus, rated x (0.80 + 0.05 x demand): power no longer follows the air demand.
+DRIFT_MACHINE = "Compressor-EU-1"
+VSD_IDLE = (0.05, 0.5)
+VSD_RUNNING = (0.80, 0.05)
+_DRIFT = ("VSD retrofit never re-commissioned: load/unload control replaced by a variable-speed drive whose "
+          "pressure band was never set",
+          "permanent profile change: idle ~0.13 x rated instead of ~0.39 x; running ~0.81-0.84 x rated whatever "
+          "the air demand (was 0.28 + 0.70 x demand): power no longer follows the line, the baseline no longer "
+          "fits (drift)")
 _MEASURE = ("Compressor-1", "Leak repair and pressure setpoint reduction",
             "Compressed-air leaks repaired and the pressure setpoint lowered from 7.0 to 6.5 bar", 0.12)
 
@@ -154,6 +182,7 @@ def demo_plan(config: DemoConfig) -> DemoPlan:
     calendars: dict[str, Calendar] = {}
     faults: list[PlannedFault] = []
     measures: list[PlannedMeasure] = []
+    drifts: list[PlannedDrift] = []
     outages: list[PlannedOutage] = []
     for idx, machine in selected_machines(config):
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, idx, 1]))
@@ -164,6 +193,8 @@ def demo_plan(config: DemoConfig) -> DemoPlan:
             limit = grid.index(baseline_end)
             measures.append(PlannedMeasure(1, machine.name, "electricity", _MEASURE[1], _MEASURE[2],
                                            baseline_end, _MEASURE[3]))
+        if machine.name == DRIFT_MACHINE and baseline_end < grid.end:
+            drifts.append(PlannedDrift(1, machine.name, "electricity", baseline_end, *_DRIFT))
         if machine.factory not in calendars:
             calendars[machine.factory] = factory_calendar(plant.factory(machine.factory), grid, config.seed)
         windows = _plan_faults(machine, grid, calendars[machine.factory], rng, limit)
@@ -174,7 +205,8 @@ def demo_plan(config: DemoConfig) -> DemoPlan:
         for i0, i1 in _plan_outages(grid, rng, [(w[3], w[4]) for w in windows]):
             outages.append(PlannedOutage(machine.name, grid.time(i0), grid.time(i1)))
     faults.sort(key=lambda f: f.fault_id)
-    return DemoPlan(grid.start, grid.end, baseline_end, tuple(faults), tuple(measures), tuple(outages))
+    return DemoPlan(grid.start, grid.end, baseline_end, tuple(faults), tuple(measures), tuple(outages),
+                    tuple(drifts))
 
 
 def _plan_faults(machine: Machine, grid: Grid, cal: Calendar, rng: np.random.Generator,

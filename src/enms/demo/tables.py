@@ -182,6 +182,10 @@ _TRUTH_COLUMNS: dict[str, dict[str, str]] = {
         "counterfactual_kwh": "float64", "actual_kwh": "float64", "saving_kwh": "float64",
         "saving_fraction": "float64"},
     f"{OWN_SCHEMA}.outage_truth": {"machine_id": "str", "start_time": _UTC, "end_time": _UTC, "description": "str"},
+    f"{OWN_SCHEMA}.drift_truth": {
+        "drift_id": "int64", "machine_id": "str", "machine_name": "str", "energy_type": "str",
+        "start_time": _UTC, "description": "str", "expected_effect": "str", "counterfactual_kwh": "float64",
+        "actual_kwh": "float64", "saving_kwh": "float64", "saving_fraction": "float64"},
 }
 
 

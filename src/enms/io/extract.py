@@ -102,7 +102,8 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
             factories: str | list[str] | None = None, *, now: pd.Timestamp | None = None,
             baseline_start: str | None = None, baseline_end: str | None = None) -> dict[str, pd.DataFrame]:
     """Read dimensions, hourly and 15-minute energy per machine and energy type, production, environment,
-    the hourly operating mode and (on the demo plant) the simulator's truth, for [start, end) UTC.
+    the hourly operating mode, the EnMS's SEUs, baseline adjustments and energy targets, and (on the demo plant)
+    the simulator's truth, for [start, end) UTC.
 
     The window ends at the start of the current hour (``now``, default the current time, UTC) at the latest;
     the window frame's ``future_readings`` counts the selected machines' energy readings after ``now``, left
@@ -131,10 +132,26 @@ def extract(warehouse: Warehouse, start: str | None = None, end: str | None = No
         "mode_hourly": warehouse.read_mode_hourly(*span, ids),
         "window": pd.DataFrame([window]),
     }
-    for table in ("fault_truth", "efficiency_measures", "outage_truth"):
+    for table in ("fault_truth", "efficiency_measures", "outage_truth", "drift_truth"):
         truth = warehouse.read_truth(table)
         frames[table] = truth[truth["machine_id"].isin(ids)].reset_index(drop=True) if not truth.empty else truth
+    frames.update(_iso50001(warehouse, ids, set(selected["factory_id"])))
     return frames
+
+
+def _iso50001(warehouse: Warehouse, ids: list[str], factory_ids: set[str]) -> dict[str, pd.DataFrame]:
+    """The EnMS's SEUs with one of the selected machines or more, their baseline adjustments, and the targets of
+    those SEUs or of the selected machines' factories (frames with their columns, empty on an older EnMS)."""
+    seus = warehouse.read_seus()
+    selected = set(ids)
+    chosen = seus["machine_ids"].map(lambda machines: bool(selected & set(machines))).astype(bool)
+    seus = seus[chosen].reset_index(drop=True)
+    adjustments = warehouse.read_baseline_adjustments()
+    targets = warehouse.read_energy_targets()
+    ours = targets["seu_id"].isin(seus["id"]) | targets["factory_id"].isin(factory_ids)
+    return {"seus": seus,
+            "baseline_adjustments": adjustments[adjustments["seu_id"].isin(seus["id"])].reset_index(drop=True),
+            "energy_targets": targets[ours].reset_index(drop=True)}
 
 
 def _canonical(energy: pd.DataFrame) -> pd.DataFrame:

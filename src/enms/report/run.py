@@ -13,6 +13,7 @@ from pandas.io.formats.style import Styler
 
 from enms import __version__, kpis
 from enms.report import content, figures, tables, text
+from enms.report.iso50001 import iso50001_section
 from enms.report.issues import data_issues_in_period, data_issues_markdown
 from enms.report.modelled import absent_inputs_section, not_modelled_section
 from enms.report.scope import Scope, factory_machines, report_scope
@@ -71,6 +72,7 @@ class Report:
     performance_table: Styler | str
     anomalies_table: Styler | str
     forecast: list[Shown]
+    iso50001: list[Shown]  # SEU months with their ISO status, targets, adjustments, model health ([] without them)
     not_modelled: list[Shown]  # heading and table of the series a step could not model ([] when none)
     absent_inputs: str  # Markdown: the inputs the factory's data lack and what was done instead ('' when none)
     daily_figure: Figure
@@ -96,7 +98,8 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
           candidates: pd.DataFrame | None = None, incidents: pd.DataFrame | None = None,
           forecasts: pd.DataFrame | None = None, factory_month: pd.DataFrame | None = None,
           unusable: pd.DataFrame | None = None, status: Mapping[str, pd.DataFrame] | None = None,
-          code_version: str = "", enms_version: str = __version__) -> Report:
+          performance: Mapping[str, pd.DataFrame] | None = None, code_version: str = "",
+          enms_version: str = __version__) -> Report:
     """The report of ``factory`` (slug, name or id) over a local period (see :func:`enms.report.resolve_period`).
 
     ``frames``: the extract step's products; ``gaps`` (quality), ``expected_hourly`` and ``candidates``
@@ -104,7 +107,8 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
     steps' products. ``unusable`` (quality): the hours whose energy is not trusted; every figure counts them as
     the KPI step does (:func:`enms.kpis.usable_energy`) and ``data_issues`` lists them. ``status``: the
     ``status`` products of the baselines, anomalies and forecasts steps by step name; ``not_modelled`` lists
-    the factory's series one of them could not model. ``code_version`` and ``enms_version`` go into the footer.
+    the factory's series one of them could not model. ``performance``: the ISO 50001 step's products
+    (:mod:`enms.report.iso50001`). ``code_version`` and ``enms_version`` go into the footer.
     """
     read = frames  # as the meters stored them: the completeness table counts these
     frames = kpis.usable_energy(frames, unusable)
@@ -129,6 +133,7 @@ def build(frames: Mapping[str, pd.DataFrame], factory: str, period_start: object
                               tables.performance_table(summary["performance"]), NO_PERFORMANCE),
         anomalies_table=_or(tables.anomalies_table(summary["anomalies"], scope), NO_ANOMALY),
         forecast=forecast,
+        iso50001=iso50001_section(performance, frames, scope),
         not_modelled=not_modelled_section(status, frames, scope),
         absent_inputs=absent_inputs_section(frames, scope),
         daily_figure=figures.daily_energy_cost_figure(period["factory_day"], scope),

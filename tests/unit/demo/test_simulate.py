@@ -39,8 +39,9 @@ def small_counterfactual() -> dict[str, pd.DataFrame]:
 
 def test_load_order_and_columns(small):
     assert list(small)[:5] == ["factories", "machines", "energy_sources", "energy_tariffs", "carbon_factors"]
-    assert list(small)[-4:] == ["machine_status", "enms_analytics.fault_truth",
-                                "enms_analytics.efficiency_measures", "enms_analytics.outage_truth"]
+    assert list(small)[-5:] == ["machine_status", "enms_analytics.fault_truth",
+                                "enms_analytics.efficiency_measures", "enms_analytics.outage_truth",
+                                "enms_analytics.drift_truth"]
     energy = small["energy_readings"]
     assert list(energy.columns) == ["time", "machine_id", "energy_type", "power_kw", "energy_kwh", "voltage_v",
                                     "current_a", "power_factor", "frequency_hz", "is_estimated", "quality_score",

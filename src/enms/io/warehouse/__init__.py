@@ -13,6 +13,7 @@ from enms.io.warehouse.copy import Copier
 from enms.io.warehouse.imports import Importer
 from enms.io.warehouse.read import Reader
 from enms.io.warehouse.schema import ENUMS, OWN_SCHEMA, TABLES, TIME_SERIES_KEYS, views
+from enms.io.warehouse.write import ISO50001_FRAMES as ISO50001_FRAMES
 from enms.io.warehouse.write import Writer
 
 ENMS_TABLES: tuple[str, ...] = tuple(table for table in TABLES if "." not in table)
@@ -26,7 +27,8 @@ class Warehouse(Reader, Importer, Writer, Copier):
         """Create what is missing of the EnMS schema, our schema and the aggregate views (idempotent).
 
         Existing tables, views and materialized views (a live EnMS, its continuous aggregates) are left as they
-        are: on an EnMS this only adds our schema. Returns the names created.
+        are, table by table: on a complete EnMS this only adds our schema; on an older one without the ISO 50001
+        tables (07-, 09-, 13-, 15-) it creates those with the EnMS's DDL. Returns the names created.
         """
         created = []
         duck = self.dialect == "duckdb"
@@ -39,6 +41,9 @@ class Warehouse(Reader, Importer, Writer, Copier):
             # DuckDB refuses ON DELETE actions; its foreign keys are checks only.
             "on_delete_cascade": "" if duck else " ON DELETE CASCADE",
             "on_delete_restrict": "" if duck else " ON DELETE RESTRICT",
+            "on_delete_set_null": "" if duck else " ON DELETE SET NULL",
+            # DuckDB cannot update a referenced row's list column (seus.feature_columns): no key to seus there.
+            "seu_reference": "" if duck else " REFERENCES seus(id) ON DELETE CASCADE",
         }
         self._check_search_path()
         with self.transaction():

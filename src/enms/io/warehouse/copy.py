@@ -30,7 +30,7 @@ from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA
 if TYPE_CHECKING:
     from enms.io.warehouse import Warehouse
 
-_ARRAY_COLUMNS = {"applicable_days", "feature_names"}
+_ARRAY_COLUMNS = {"applicable_days", "feature_names", "machine_ids", "feature_columns", "issues"}
 
 # The EnMS's reference rows: attach never touches them; copy records the ones it creates.
 DIMENSIONS: tuple[str, ...] = ("factories", "machines", "energy_sources", "energy_tariffs", "carbon_factors")
@@ -45,7 +45,8 @@ _LABELS: dict[str, str] = {
 SERIES: tuple[str, ...] = ("energy_readings", "production_data", "environmental_data", "machine_status")
 # Written by the pipeline, not by the plant: attach leaves them for the pipeline run on the EnMS to fill.
 PIPELINE_OUTPUT: frozenset[str] = frozenset(
-    {"energy_baselines", "anomalies", "energy_forecasts", f"{OWN_SCHEMA}.forecast_vintages"}
+    {"energy_baselines", "anomalies", "energy_forecasts", f"{OWN_SCHEMA}.forecast_vintages", "enpi_baselines",
+     "enpi_performance", "model_performance_metrics", "model_training_history", "model_alerts", "data_quality_log"}
 )
 COPIES = f"{OWN_SCHEMA}.copies"
 _COPIES_DDL = sql.SQL("""CREATE TABLE IF NOT EXISTS {} (
@@ -219,6 +220,9 @@ class Copier(Connection):
             )
         if "energy_source_id" in target.columns_of("energy_baselines"):
             target.execute("DELETE FROM energy_baselines WHERE energy_source_id = ANY(%s::uuid[])",
+                           [sorted(created["energy_sources"])])
+        if target.relation_exists("seus"):  # its rows hold our energy sources (ON DELETE RESTRICT); EnPI rows cascade
+            target.execute("DELETE FROM seus WHERE energy_source_id = ANY(%s::uuid[])",
                            [sorted(created["energy_sources"])])
         for table in ("energy_tariffs", "carbon_factors", "machines", "energy_sources", "factories"):
             if target.relation_exists(table):

@@ -15,8 +15,20 @@ from enms.io.warehouse.schema import LOAD_ORDER, OWN_SCHEMA, energy_aggregate_sq
 
 _ENERGY_VIEWS = {"15 minutes": "energy_readings_15min", "1 hour": "energy_readings_1hour"}
 """The energy aggregate view of each bucket width the reads use."""
-_TRUTH_TABLES = ("fault_truth", "efficiency_measures", "outage_truth")
+_TRUTH_TABLES = ("fault_truth", "efficiency_measures", "outage_truth", "drift_truth")
 """Our truth tables (schema ``enms_analytics``) :meth:`Reader.read_truth` reads."""
+
+
+SEU_COLUMNS = ["id", "name", "description", "energy_source_id", "machine_ids", "baseline_year",
+               "baseline_start_date", "baseline_end_date", "is_active"]
+"""The extract's ``seus`` frame (:meth:`Reader.read_seus`)."""
+ADJUSTMENT_COLUMNS = ["id", "seu_id", "adjustment_date", "adjustment_type", "adjustment_reason", "old_baseline_year",
+                      "new_baseline_year", "adjustment_factor", "approved_by", "approved_at"]
+"""The extract's ``baseline_adjustments`` frame (:meth:`Reader.read_baseline_adjustments`)."""
+TARGET_COLUMNS = ["id", "seu_id", "factory_id", "target_type", "target_year", "target_description", "baseline_year",
+                  "baseline_energy_kwh", "target_reduction_percent", "target_energy_kwh", "target_savings_kwh",
+                  "status", "deadline"]
+"""The extract's ``energy_targets`` frame (:meth:`Reader.read_energy_targets`)."""
 
 
 def _checked_width(width: str) -> str:
@@ -264,7 +276,7 @@ class Reader(Connection):
         return pd.DataFrame([(what, f"{value:,}") for what, value in rows], columns=["what", "value"])
 
     def read_truth(self, table: str) -> pd.DataFrame:
-        """One of our truth tables (fault_truth, efficiency_measures, outage_truth); empty if absent."""
+        """One of our truth tables (fault_truth, efficiency_measures, outage_truth, drift_truth); empty if absent."""
         if table not in _TRUTH_TABLES:  # the name is formatted into SQL: only our own tables' names
             raise ValueError(f"unknown truth table {table!r}; known: {', '.join(_TRUTH_TABLES)}")
         name = f"{OWN_SCHEMA}.{table}"
@@ -272,7 +284,7 @@ class Reader(Connection):
             return pd.DataFrame()
         frame = self.query(f"SELECT * FROM {name}")
         frame["machine_id"] = frame["machine_id"].astype("str")
-        kinds = {"int": ["fault_id", "measure_id"], "bool": ["in_baseline_period"],
+        kinds = {"int": ["fault_id", "measure_id", "drift_id"], "bool": ["in_baseline_period"],
                  "time": ["start_time", "end_time"],
                  "float": ["power_change_pct", "extra_energy_kwh", "design_saving_fraction", "counterfactual_kwh",
                            "actual_kwh", "saving_kwh", "saving_fraction"]}
@@ -311,16 +323,70 @@ class Reader(Connection):
         return _typed(frame, str=["machine_id", "model_type", "horizon"], time=["forecasted_at", "forecast_time"],
                       float=["predicted_power_kw", "lower_bound_kw", "upper_bound_kw"])
 
+    def read_seus(self) -> pd.DataFrame:
+        """The EnMS's significant energy uses: id, name, description, energy_source_id, machine_ids (list of str),
+        baseline_year, baseline_start_date and baseline_end_date (local dates of the factory, the end included),
+        is_active. Empty with these columns where the table is absent (an EnMS older than 07-)."""
+        if not self.relation_exists("seus"):
+            return pd.DataFrame(columns=SEU_COLUMNS)
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, name, description, energy_source_id::VARCHAR AS energy_source_id, "
+            "CAST(machine_ids AS VARCHAR[]) AS machine_ids, baseline_year, baseline_start_date, baseline_end_date, "
+            "is_active FROM seus ORDER BY name, id")
+        frame["machine_ids"] = frame["machine_ids"].map(lambda ids: [] if ids is None else [str(i) for i in ids])
+        return _typed(_dated(frame, ["baseline_start_date", "baseline_end_date"]),
+                      str=["id", "name", "description", "energy_source_id"], nullable_int=["baseline_year"],
+                      bool=["is_active"])[SEU_COLUMNS]
+
+    def read_baseline_adjustments(self) -> pd.DataFrame:
+        """The EnMS's non-routine baseline adjustments (09-): id, seu_id, adjustment_date (local date),
+        adjustment_type, adjustment_reason, old_baseline_year, new_baseline_year, adjustment_factor (multiplier),
+        approved_by, approved_at (UTC; NULL: not approved). Empty with these columns where the table is absent."""
+        if not self.relation_exists("baseline_adjustments"):
+            return pd.DataFrame(columns=ADJUSTMENT_COLUMNS)
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, seu_id::VARCHAR AS seu_id, adjustment_date, adjustment_type, "
+            "adjustment_reason, old_baseline_year, new_baseline_year, adjustment_factor::FLOAT8 AS adjustment_factor, "
+            "approved_by, approved_at FROM baseline_adjustments ORDER BY seu_id, adjustment_date, id")
+        return _typed(_dated(frame, ["adjustment_date"]),
+                      str=["id", "seu_id", "adjustment_type", "adjustment_reason", "approved_by"],
+                      nullable_int=["old_baseline_year", "new_baseline_year"], float=["adjustment_factor"],
+                      time=["approved_at"])[ADJUSTMENT_COLUMNS]
+
+    def read_energy_targets(self) -> pd.DataFrame:
+        """The EnMS's energy targets (15-), per SEU or per factory: kWh, % and the deadline (local date). Empty
+        with the columns of :data:`TARGET_COLUMNS` where the table is absent."""
+        if not self.relation_exists("energy_targets"):
+            return pd.DataFrame(columns=TARGET_COLUMNS)
+        kwh = ["baseline_energy_kwh", "target_reduction_percent", "target_energy_kwh", "target_savings_kwh"]
+        frame = self.query(
+            "SELECT id::VARCHAR AS id, seu_id::VARCHAR AS seu_id, factory_id::VARCHAR AS factory_id, target_type, "
+            "target_year, target_description, baseline_year, "
+            + ", ".join(f"{c}::FLOAT8 AS {c}" for c in kwh)
+            + ", status, deadline FROM energy_targets ORDER BY target_year, id")
+        return _typed(_dated(frame, ["deadline"]),
+                      str=["id", "seu_id", "factory_id", "target_type", "target_description", "status"],
+                      int=["target_year"], nullable_int=["baseline_year"], float=kwh)[TARGET_COLUMNS]
+
     def read_baselines(self) -> pd.DataFrame:
         """The stored baselines (id, machine, energy type, version, activity, figures), oldest first."""
         frame = self.query(
             "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, metadata->>'energy_type' AS energy_type, "
             "model_name, model_type, model_version, is_active, r_squared::FLOAT8 AS r_squared, rmse::FLOAT8 AS rmse, "
-            "mae::FLOAT8 AS mae, training_samples, metadata->>'fingerprint' AS fingerprint "
+            "mae::FLOAT8 AS mae, training_samples, training_start_date, metadata->>'fingerprint' AS fingerprint "
             "FROM energy_baselines ORDER BY machine_id, energy_type, model_version")
         return _typed(frame, str=["id", "machine_id", "energy_type", "model_name", "model_type", "fingerprint"],
                       int=["model_version", "training_samples"], bool=["is_active"],
-                      float=["r_squared", "rmse", "mae"])
+                      float=["r_squared", "rmse", "mae"], time=["training_start_date"])
+
+
+def _dated(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """DATE columns as ``datetime.date`` (None where NULL) whatever the driver returns (DuckDB: timestamps)."""
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[column]]
+        frame[column] = frame[column].astype(object)
+    return frame
 
 
 def _typed(frame: pd.DataFrame, *, str: list[str] = (), float: list[str] = (), int: list[str] = (),

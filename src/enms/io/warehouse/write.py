@@ -1,4 +1,5 @@
-"""Writes: bulk loads (COPY on PostgreSQL), upserts, and the write-back of baselines, anomalies and forecasts.
+"""Writes: bulk loads (COPY on PostgreSQL), upserts, and the write-back of baselines, anomalies, forecasts and the
+ISO 50001 tables (SEU models, EnPI baselines and performance, model monitoring, data-quality log).
 
 The write-back is transactional and idempotent: re-running with unchanged inputs writes nothing new. Publishes
 into one warehouse run one at a time: on PostgreSQL a transaction-scoped advisory lock serializes them across
@@ -13,10 +14,12 @@ import contextlib
 import hashlib
 import json as _json
 import os
+import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -25,7 +28,7 @@ import pandas as pd
 import psycopg
 
 from enms.io.warehouse.connection import Connection, WarehouseError
-from enms.io.warehouse.schema import OWN_SCHEMA, TIME_SERIES_KEYS
+from enms.io.warehouse.schema import OWN_SCHEMA, TABLES, TIME_SERIES_KEYS
 
 Plan = Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
 """(new rows, stored rows) → (insert, update, unchanged): what an idempotent anomaly write does."""
@@ -34,6 +37,69 @@ PUBLISH_LOCK_KEY = int.from_bytes(hashlib.sha256(b"enms_analytics.publish").dige
 """The PostgreSQL advisory lock key of a publish (64-bit, from the name, so every version uses the same)."""
 _DUCKDB_PUBLISHES: dict[str, threading.RLock] = {}
 _DUCKDB_PUBLISHES_GUARD = threading.Lock()
+
+SEU_MODEL_COLUMNS: tuple[str, ...] = (
+    "baseline_year", "baseline_start_date", "baseline_end_date", "regression_coefficients", "intercept",
+    "feature_columns", "r_squared", "rmse", "mae", "trained_at", "trained_by")
+"""The columns of a ``seus`` row the ISO 50001 write-back sets (the SEU's annual baseline model); the rest (name,
+machines, energy source, activity) belong to the EnMS's operator."""
+_SEU_MODEL_TYPES = {"baseline_year": "INTEGER", "baseline_start_date": "DATE", "baseline_end_date": "DATE",
+                    "intercept": "DECIMAL(15,6)", "feature_columns": "TEXT[]", "r_squared": "DECIMAL(6,4)",
+                    "rmse": "DECIMAL(15,4)", "mae": "DECIMAL(15,4)", "trained_at": "TIMESTAMPTZ",
+                    "trained_by": "VARCHAR(100)"}
+"""SQL types the bound values of :data:`SEU_MODEL_COLUMNS` are cast to, so they compare as stored (JSON: per
+dialect)."""
+
+
+@dataclass(frozen=True)
+class _Iso50001Table:
+    """How the write-back writes one frame: into ``table``, these columns (those the frame holds), matched on
+    ``key``; ``update``: a stored row that differs is updated (else it is left as it is, e.g. people resolve
+    alerts)."""
+
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...] = ("id",)
+    update: bool = True
+
+
+ISO50001_TABLES: dict[str, _Iso50001Table] = {
+    "enpi_baselines": _Iso50001Table("enpi_baselines", (
+        "id", "seu_id", "baseline_year", "baseline_start_date", "baseline_end_date", "baseline_energy_kwh",
+        "baseline_production_units", "baseline_operating_hours", "baseline_sec", "baseline_avg_temp_c",
+        "baseline_degree_days", "is_active", "notes", "created_by"), key=("seu_id", "baseline_year")),
+    "enpi_performance": _Iso50001Table("enpi_performance", (
+        "id", "seu_id", "baseline_id", "period_start", "period_end", "period_type", "actual_energy_kwh",
+        "actual_production_units", "actual_operating_hours", "actual_sec", "expected_energy_kwh", "expected_sec",
+        "deviation_kwh", "deviation_percent", "cumulative_savings_kwh", "cumulative_savings_usd", "iso_status",
+        "compliance_notes")),
+    "model_performance_metrics": _Iso50001Table("model_performance_metrics", (
+        "id", "model_id", "model_type", "machine_id", "model_version", "evaluation_date", "evaluation_start",
+        "evaluation_end", "sample_count", "metrics", "r_squared", "rmse", "mae", "mape", "precision_score",
+        "recall_score", "f1_score", "true_positives", "false_positives", "true_negatives", "false_negatives",
+        "drift_detected", "drift_score", "drift_threshold", "data_completeness", "outlier_percentage",
+        "evaluation_notes", "created_by", "metadata"), update=False),
+    "model_training_history": _Iso50001Table("model_training_history", (
+        "id", "model_id", "model_type", "machine_id", "model_version", "training_start", "training_end",
+        "training_duration_seconds", "training_status", "training_data_start", "training_data_end",
+        "training_samples", "hyperparameters", "feature_names", "training_metrics", "validation_metrics",
+        "initial_r_squared", "initial_rmse", "initial_mae", "error_message", "error_traceback", "trigger_type",
+        "triggered_by", "metadata"), update=False),
+    "model_alerts": _Iso50001Table("model_alerts", (
+        "id", "alert_type", "severity", "model_id", "model_type", "machine_id", "model_version", "alert_timestamp",
+        "alert_message", "alert_details", "current_metric_value", "threshold_value", "baseline_metric_value",
+        "is_resolved", "auto_action_taken", "auto_action_type", "auto_action_result", "metadata"), update=False),
+    "data_quality_log": _Iso50001Table("data_quality_log", (
+        "id", "check_date", "machine_id", "missing_data_percent", "outlier_count", "correlation_score",
+        "overall_score", "issues")),
+}
+"""The frames of the ISO 50001 write-back besides ``seu_models``, in the order they are written (baselines before
+the performance rows that name them)."""
+ISO50001_FRAMES: tuple[str, ...] = ("seu_models", *ISO50001_TABLES)
+"""The frames :meth:`Writer.publish_iso50001` writes, by product name (the ``performance`` step saves them)."""
+_SEU_COLUMNS = ("id", "name", "description", "energy_source_id", "machine_ids", "baseline_year")
+"""What :meth:`Writer.create_seus` inserts."""
+_NO_BASELINE_MODEL = "no stored energy_baselines row with the model's machine and fingerprint"
 
 
 class Writer(Connection):
@@ -174,15 +240,164 @@ class Writer(Connection):
         return {"inserted": len(insert), "updated": len(update), "unchanged": len(skip)}
 
     def publish(self, baselines: pd.DataFrame, anomalies: pd.DataFrame, forecasts: pd.DataFrame,
-                vintages: pd.DataFrame, *, plan_anomalies: Plan) -> dict[str, dict[str, int]]:
+                vintages: pd.DataFrame, *, plan_anomalies: Plan,
+                iso50001: Mapping[str, pd.DataFrame] | None = None) -> dict[str, dict[str, object]]:
         """The publish step: create what is missing of the schema (e.g. a table of ours added since the warehouse
-        was made), then write the baselines, the anomalies and the forecasts with their vintages, all in one
-        transaction (all land or none), one publish into the warehouse at a time. Returns what each write did."""
+        was made), then write the baselines, the anomalies, the forecasts with their vintages and (``iso50001``)
+        the ISO 50001 frames, all in one transaction (all land or none), one publish into the warehouse at a
+        time. Returns what each write did (the ISO 50001 counts per table under "iso50001")."""
         with self._publishing():
             self.init_schema()
-            return {"energy_baselines": self.publish_baselines(baselines),
-                    "anomalies": self.publish_anomalies(anomalies, plan=plan_anomalies),
-                    "energy_forecasts": self.publish_forecasts(forecasts, vintages)}
+            counts = {"energy_baselines": self.publish_baselines(baselines),
+                      "anomalies": self.publish_anomalies(anomalies, plan=plan_anomalies),
+                      "energy_forecasts": self.publish_forecasts(forecasts, vintages)}
+            if iso50001 is not None:
+                # After the baselines: monitoring rows name the energy_baselines rows just written.
+                counts["iso50001"] = self.publish_iso50001(iso50001)
+            return counts
+
+    def publish_iso50001(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int | str]]:
+        """Write the ISO 50001 frames (:func:`enms.iso50001.run`, :func:`enms.monitoring.run`) idempotently, in
+        one transaction with the rest of a publish. Returns {table: {"inserted", "updated", "unchanged"}} for each
+        non-empty frame, with "skipped" and its "reason" where rows were left out.
+
+        - ``seu_models``: the SEU's baseline model set on its ``seus`` row (:data:`SEU_MODEL_COLUMNS`), matched
+          by id; never inserted (:meth:`create_seus` does that when the operator asks).
+        - ``enpi_baselines``: inserted, or updated on its key (seu_id, baseline_year), whatever the stored id.
+        - ``enpi_performance``: ``baseline_id`` is the stored enpi_baselines row's of (seu_id, baseline_year);
+          upserted by id.
+        - ``model_performance_metrics``, ``model_training_history``, ``model_alerts``: inserted when the id is
+          new, else left as stored (people resolve alerts). A row with ``model_fingerprint`` gets model_id and
+          model_version from the energy_baselines row of its machine with that fingerprint; without one the
+          metrics and history rows are skipped (counted), an alert is written without model_id.
+        - ``data_quality_log``: upserted by id (a day checked again with more data updates its row).
+
+        A table the warehouse lacks (an older EnMS) is skipped: {"skipped": 1, "reason": "table absent"}. Only
+        each table's own columns are written; display columns are ignored.
+        """
+        counts: dict[str, dict[str, int | str]] = {}
+        with self._publishing():
+            seu_models = frames.get("seu_models")
+            if seu_models is not None and not seu_models.empty:
+                counts["seus"] = (self._update_seu_models(seu_models) if self.relation_exists("seus")
+                                  else {"skipped": 1, "reason": "table absent"})
+            for name, spec in ISO50001_TABLES.items():
+                frame = frames.get(name)
+                if frame is None or frame.empty:
+                    continue
+                if not self.relation_exists(spec.table):
+                    counts[spec.table] = {"skipped": 1, "reason": "table absent"}
+                    continue
+                frame, skipped, reason = self._resolved(name, frame)
+                counts[spec.table] = self._write_rows(spec, frame)
+                if skipped:
+                    counts[spec.table].update(skipped=skipped, reason=reason)
+        return counts
+
+    def create_seus(self, rows: pd.DataFrame) -> int:
+        """Insert SEUs the operator asked for (``enms seus --create``): rows with id (deterministic, from the
+        caller), name, description, energy_source_id, machine_ids (list of str) and baseline_year. An id already
+        stored is left as it is. Returns the SEUs inserted."""
+        if rows.empty:
+            return 0
+        with self._publishing():
+            counts = self._write_rows(_Iso50001Table("seus", _SEU_COLUMNS, update=False), rows)
+        return int(counts["inserted"])
+
+    def _update_seu_models(self, frame: pd.DataFrame) -> dict[str, int | str]:
+        """Set :data:`SEU_MODEL_COLUMNS` on the stored ``seus`` rows of the frame's ids where a value differs."""
+        types = {**_SEU_MODEL_TYPES, "regression_coefficients": self._json()}
+        columns = [c for c in SEU_MODEL_COLUMNS if c in frame]
+        typed = [f"CAST(%s AS {types[c]})" for c in columns]
+        differs = " OR ".join(f"{self.ident(c)} IS DISTINCT FROM {t}" for c, t in zip(columns, typed, strict=True))
+        assignments = ", ".join(f"{self.ident(c)} = {t}" for c, t in zip(columns, typed, strict=True))
+        counts: dict[str, int | str] = {"inserted": 0, "updated": 0, "unchanged": 0}
+        missing = 0
+        for row in frame.to_dict("records"):
+            values = [_bindable(row[c]) for c in columns]
+            stored = self.query(f"SELECT ({differs}) AS differs FROM seus WHERE id = CAST(%s AS UUID)",
+                                [*values, row["id"]])
+            if stored.empty:
+                missing += 1
+            elif bool(stored.at[0, "differs"]):
+                self._run(f"UPDATE seus SET {assignments}, updated_at = now() WHERE id = CAST(%s AS UUID)",
+                          [*values, row["id"]], "seus")
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+        if missing:
+            counts.update(skipped=missing, reason="SEU not in the EnMS (create it with `enms seus --create`)")
+        return counts
+
+    def _resolved(self, name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int, str | None]:
+        """The frame with the ids it names resolved against what is stored → (frame, rows skipped, why).
+
+        enpi_performance: baseline_id of (seu_id, baseline_year). Monitoring rows with ``model_fingerprint``:
+        model_id and model_version of the energy_baselines row of their machine with that fingerprint."""
+        if name == "enpi_performance" and "baseline_year" in frame:
+            stored = self.query("SELECT id::VARCHAR AS id, seu_id::VARCHAR AS seu_id, baseline_year "
+                                "FROM enpi_baselines")
+            ids = {(seu, int(year)): i for i, seu, year in stored[["id", "seu_id", "baseline_year"]].itertuples(
+                index=False)}
+            resolved = [ids.get((str(seu), int(year))) if pd.notna(year) else None
+                        for seu, year in zip(frame["seu_id"], frame["baseline_year"], strict=True)]
+            return frame.assign(baseline_id=resolved), 0, None
+        if name.startswith("model_") and "model_fingerprint" in frame:
+            fingerprints = frame["model_fingerprint"].map(lambda v: None if pd.isna(v) else str(v))
+            stored = self.query(
+                "SELECT id::VARCHAR AS id, machine_id::VARCHAR AS machine_id, model_version, "
+                "metadata->>'fingerprint' AS fingerprint FROM energy_baselines "
+                "WHERE metadata->>'fingerprint' IS NOT NULL ORDER BY model_version")
+            models = {(m, f): (i, int(v)) for i, m, v, f in stored.itertuples(index=False)}  # the newest wins
+            found = [models.get((str(m), f)) if f is not None else None
+                     for m, f in zip(frame["machine_id"], fingerprints, strict=True)]
+            wanted = fingerprints.notna().to_numpy()
+            frame = frame.copy()
+            for position, column in enumerate(("model_id", "model_version")):
+                given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype=object)
+                frame[column] = [hit[position] if hit else (None if want else value)
+                                 for hit, want, value in zip(found, wanted, given, strict=True)]
+            lost = wanted & np.array([hit is None for hit in found])
+            if name == "model_alerts" or not lost.any():
+                return frame, 0, None
+            return frame[~lost].reset_index(drop=True), int(lost.sum()), _NO_BASELINE_MODEL
+        return frame, 0, None
+
+    def _write_rows(self, spec: _Iso50001Table, frame: pd.DataFrame) -> dict[str, int]:
+        """Insert ``frame``'s rows into ``spec.table``, staged in a typed temporary table so that stored and new
+        values compare as the table stores them; a row whose key is stored is updated when a value differs
+        (``spec.update``), else left alone. Returns {"inserted", "updated", "unchanged"}."""
+        q, table = self.ident, spec.table
+        columns = [c for c in spec.columns if c in frame]
+        rows = _integral(frame[columns].drop_duplicates(list(spec.key), keep="last"), table)
+        stage, target = q("_enms_iso_stage"), q(table)
+        own = [c for c in columns if c not in spec.key and c != "id"]  # a row's id never changes on update
+        on_key = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in spec.key)
+        differs = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in own) or "FALSE"
+        names = ", ".join(map(q, columns))
+        # A rollback drops the stage with the rest (DDL is transactional in both dialects).
+        self._run(f"CREATE TEMP TABLE {stage} AS SELECT {names} FROM {target} LIMIT 0", [], table)
+        self.write_frame("_enms_iso_stage", rows)
+        both = self.query(f"SELECT count(*) AS n, count(*) FILTER (WHERE {differs}) AS changed "
+                          f"FROM {stage} s JOIN {target} t ON {on_key}")
+        stored, changed = int(both.at[0, "n"]), int(both.at[0, "changed"]) if spec.update else 0
+        conflict = f"ON CONFLICT ({', '.join(map(q, spec.key))}) DO NOTHING"
+        if spec.update and own:
+            assignments = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in own)
+            if "updated_at" in self.columns_of(table):
+                assignments += ", updated_at = now()"
+            guard = " OR ".join(f"t.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in own)
+            conflict = f"ON CONFLICT ({', '.join(map(q, spec.key))}) DO UPDATE SET {assignments} WHERE {guard}"
+        self._run(f"INSERT INTO {target} AS t ({names}) SELECT {names} FROM {stage} {conflict}", [], table)
+        self._run(f"DROP TABLE {stage}", [], table)
+        return {"inserted": len(rows) - stored, "updated": changed, "unchanged": stored - changed}
+
+    def _run(self, statement: str, params: list[object], table: str) -> None:
+        """:meth:`execute`, a driver error raised as :class:`WarehouseError` naming the table."""
+        try:
+            self.execute(statement, params)
+        except (duckdb.Error, psycopg.Error) as error:
+            raise WarehouseError(f"writing {table} failed: {str(error).strip()}") from error
 
     @contextlib.contextmanager
     def _publishing(self) -> Iterator[None]:
@@ -253,6 +468,28 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def _bindable(value: object) -> object:
+    """:func:`_plain`, with a pandas time as a ``datetime`` (NaT: NULL), for a bound parameter."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if value is pd.NaT:
+        return None
+    return _plain(value)
+
+
+def _integer_columns(table: str) -> set[str]:
+    """The INTEGER columns of one of our DDL's tables (CSV must carry their values without a decimal point)."""
+    return set(re.findall(r"(?:^|,)\s*(\w+) INTEGER", TABLES.get(table, ""), re.M))
+
+
+def _integral(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``frame`` with its INTEGER columns as nullable integers (a float 3.0 of a frame is written 3, NaN NULL)."""
+    frame = frame.copy()
+    for column in _integer_columns(table) & set(frame.columns):
+        frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
+    return frame
 
 
 def _pg_array(values: Iterable[object]) -> str:
