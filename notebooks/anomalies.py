@@ -26,6 +26,7 @@
 upstream = ["extract", "quality", "baselines"]
 product = None
 code_version = ""  # fingerprint of the enms code this step imports (set by the pipeline): reruns it on a change
+dask_scheduler = ""  # a dask.distributed scheduler address: the per-machine work runs on that cluster
 
 # %%
 import time
@@ -42,7 +43,8 @@ extract = load_frames(upstream["extract"]["data"])
 quality = load_frames(upstream["quality"]["data"], ["normal_mask", "unusable"])
 baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "status"])
 started = time.perf_counter()
-detection = anomalies.run(extract, quality, baselines["expected_hourly"], baseline_status=baselines["status"])
+detection = anomalies.run(extract, quality, baselines["expected_hourly"], baseline_status=baselines["status"],
+                          scheduler=dask_scheduler)
 print(f"{len(detection.incidents)} incidents ({len(detection.suppressed)} withheld: machine in maintenance now), "
       f"detected and evaluated in {time.perf_counter() - started:.0f} s")
 save_frames({"incidents": detection.incidents, "suppressed": detection.suppressed,

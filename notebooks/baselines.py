@@ -34,6 +34,7 @@ code_version = ""  # fingerprint of the enms code this step imports (set by the 
 holdout_weeks = settings.HOLDOUT_WEEKS
 cv_by = settings.CV_BY
 n_jobs = settings.N_JOBS
+dask_scheduler = ""  # a dask.distributed scheduler address: the per-machine work runs on that cluster
 
 # %%
 import time
@@ -49,7 +50,8 @@ print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
 extract = load_frames(upstream["extract"]["data"])
 quality = load_frames(upstream["quality"]["data"])
 started = time.perf_counter()
-result = baselines.run(extract, quality, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs)
+result = baselines.run(extract, quality, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs,
+                        scheduler=dask_scheduler)
 fleet = result.fleet
 print(f"{len(result.series)} series, {len(fleet.candidates)} candidates fitted and validated in "
       f"{time.perf_counter() - started:.0f} s")

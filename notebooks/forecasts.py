@@ -32,6 +32,7 @@ upstream = ["extract", "quality"]
 product = None
 code_version = ""  # fingerprint of the code this step imports (set by the pipeline): reruns it when that changes
 n_jobs = N_JOBS
+dask_scheduler = ""  # a dask.distributed scheduler address: the per-machine work runs on that cluster
 
 # %%
 import matplotlib.pyplot as plt
@@ -51,7 +52,7 @@ machines = with_intervals(extract["machines"], checked["intervals"])  # the read
 history = kpis.usable_energy(extract, checked["unusable"])  # spikes, negative values: NaN; duplicates scaled
 run = forecasts.run(history["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
                     factories=extract["factories"], energy_15min=history["energy_15min"],
-                    closures=closure_dates(checked["closures"]), n_jobs=n_jobs)
+                    closures=closure_dates(checked["closures"]), n_jobs=n_jobs, scheduler=dask_scheduler)
 rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
 vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,

@@ -26,6 +26,9 @@ WAREHOUSE_VARIABLE = "ENMS_WAREHOUSE"
 ``make run WAREHOUSE=duckdb:data/mine.duckdb`` sets it."""
 
 
+DASK_VARIABLE = "ENMS_DASK_SCHEDULER"
+"""The address of a dask.distributed scheduler the per-machine work runs on, when not the environment's
+``dask_scheduler``."""
 TRIGGER_VARIABLE = "ENMS_TRIGGER"
 """What started a run (scheduled or manual) when it is not the environment's ``monitoring.trigger``:
 ``make run TRIGGER=manual`` sets it."""
@@ -101,6 +104,7 @@ def settings(env: str = "demo", root: Path = ROOT, *, warehouse: str | None = No
     warehouse = (os.environ.get(WAREHOUSE_VARIABLE, "") if warehouse is None else warehouse).strip()
     if warehouse:  # '' (given or the variable's): the environment's own
         _override_warehouse(values, warehouse)
+    values["dask_scheduler"] = (os.environ.get(DASK_VARIABLE, "").strip() or values.get("dask_scheduler") or "")
     monitoring = values.get("monitoring") or {}
     trigger = os.environ.get(TRIGGER_VARIABLE, "").strip() or monitoring.get("trigger", TRAINING_TRIGGERS[0])
     if trigger not in TRAINING_TRIGGERS:

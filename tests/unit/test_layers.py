@@ -16,7 +16,7 @@ import pytest
 from enms.pipeline import PACKAGE
 
 FACE = {"cli", "pipeline", "environments"}
-SHARED = {"__init__", "localtime", "units", "settings", "frames", "calendars", "boosting"}
+SHARED = {"__init__", "localtime", "units", "settings", "frames", "calendars", "boosting", "parallel"}
 EDGES = {"io", "demo"}
 ALLOWED = {
     "shared": {"shared"},

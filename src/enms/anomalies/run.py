@@ -19,6 +19,7 @@ from enms.anomalies.events import EVENT_COLUMNS, combine_events, suppress_curren
 from enms.anomalies.frame import by_series, detection_frame, machine_bound
 from enms.frames import stacked
 from enms.localtime import baseline_boundary
+from enms.parallel import run_each
 from enms.settings import DETECTION_TARGETS, INCIDENT_GAP_HOURS
 from enms.units import canonical_energy_types
 
@@ -58,39 +59,45 @@ def run_detectors(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mappi
 
 def detect_by_series(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mapping[str, Detector] | None = None,
                      *, combined: Sequence[str] = COMBINED, gap_hours: int = INCIDENT_GAP_HOURS,
-                     exclude_energy_types: Sequence[str] = ALERT_EXCLUDED_ENERGY_TYPES
-                     ) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
+                     exclude_energy_types: Sequence[str] = ALERT_EXCLUDED_ENERGY_TYPES, n_jobs: int = 1,
+                     scheduler: str = "") -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
     """:func:`run_detectors` on each series of ``frame`` alone → ({method: events, 'combined': incidents}, one
     status row per series: machine_id, energy_type, status, reason, n_reference_hours).
 
     A series of ``exclude_energy_types`` is 'excluded', one without an eligible reference hour 'not detected', one
     on which a detector raises 'failed' (the error in its reason); none of them changes another series' events.
-    ``detectors`` (unfitted) are copied for each series."""
+    ``detectors`` (unfitted) are copied for each series. The series run in this process, over ``n_jobs``
+    processes or on the Dask cluster of ``scheduler`` (:func:`enms.parallel.run_each`)."""
+    references = dict(by_series(reference))
+    calls = [(key, part, references.get(key, reference.iloc[0:0]), detectors, combined, gap_hours,
+              exclude_energy_types) for key, part in by_series(frame)]
     lists: dict[str, list[pd.DataFrame]] = {}
     status = []
-    references = dict(by_series(reference))
-    for key, part in by_series(frame):
-        own = references.get(key, reference.iloc[0:0])
-        row = {"machine_id": key[0], "energy_type": key[1], "n_reference_hours": int(own["eligible"].sum())}
-        if key[1] in exclude_energy_types:
-            status.append(row | {"status": "excluded", "reason": f"{key[1]} raises no consumption alert"})
-            continue
-        if row["n_reference_hours"] == 0:
-            status.append(row | {"status": "not detected", "reason": "no eligible reference hour in the baseline "
-                                                                     "period (normal operation with expected energy)"})
-            continue
-        try:
-            found = run_detectors(part, own, copy.deepcopy(detectors), combined=combined, gap_hours=gap_hours,
-                                  exclude_energy_types=exclude_energy_types)
-        except Exception as exc:  # noqa: BLE001 - a detector failing on one series never stops the others
-            status.append(row | {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"})
-            continue
+    for row, found in run_each(_detect_series, calls, n_jobs=n_jobs, scheduler=scheduler):
+        status.append(row)
         for method, events in found.items():
             lists.setdefault(method, []).append(events)
-        status.append(row | {"status": "detected", "reason": ""})
     methods = [*(detectors or default_detectors()), "combined"]
     events = {m: stacked(lists.get(m, []), _no_events(lists.get(m, []), m)) for m in methods}
     return events, status
+
+
+def _detect_series(key: tuple[str, str], part: pd.DataFrame, own: pd.DataFrame,
+                   detectors: Mapping[str, Detector] | None, combined: Sequence[str], gap_hours: int,
+                   exclude_energy_types: Sequence[str]) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
+    """One series of :func:`detect_by_series`: its status row and its events per method (none unless detected)."""
+    row = {"machine_id": key[0], "energy_type": key[1], "n_reference_hours": int(own["eligible"].sum())}
+    if key[1] in exclude_energy_types:
+        return row | {"status": "excluded", "reason": f"{key[1]} raises no consumption alert"}, {}
+    if row["n_reference_hours"] == 0:
+        return row | {"status": "not detected", "reason": "no eligible reference hour in the baseline period "
+                                                          "(normal operation with expected energy)"}, {}
+    try:
+        found = run_detectors(part, own, copy.deepcopy(detectors), combined=combined, gap_hours=gap_hours,
+                              exclude_energy_types=exclude_energy_types)
+    except Exception as exc:  # noqa: BLE001 - a detector failing on one series never stops the others
+        return row | {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}, {}
+    return row | {"status": "detected", "reason": ""}, found
 
 
 def _no_events(lists: list[pd.DataFrame], method: str) -> pd.DataFrame:
@@ -153,9 +160,11 @@ class Detection:
 
 
 def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame],
-        expected_hourly: pd.DataFrame, baseline_status: pd.DataFrame | None = None) -> Detection:
-    """Run every detector on the plant, each series on its own (:func:`detect_by_series`; ``baseline_status``,
-    the baselines step's ``status``, gives the reason of a series without expected energy). The reference (clean)
+        expected_hourly: pd.DataFrame, baseline_status: pd.DataFrame | None = None, *,
+        scheduler: str = "") -> Detection:
+    """Run every detector on the plant, each series on its own (:func:`detect_by_series`, on the Dask cluster of
+    ``scheduler`` when one is given; ``baseline_status``, the baselines step's ``status``, gives the reason of a
+    series without expected energy). The reference (clean)
     window is the baseline year's eligible hours, up to each factory's local baseline boundary; the simulator's
     truth, when present, is read only by the evaluation."""
     frame = detection_frame(expected_hourly, extract["mode_hourly"], quality["normal_mask"],
@@ -163,7 +172,7 @@ def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]
     window = extract["window"].iloc[0]
     baseline_ends = _baseline_ends(frame, window)
     reference = frame[frame["bucket"] < machine_bound(frame, baseline_ends)]
-    events, rows = detect_by_series(frame, reference)
+    events, rows = detect_by_series(frame, reference, scheduler=scheduler)
     status = series_status(rows, extract["machines"], baseline_status)
     kept, suppressed = suppress_current_maintenance(events["combined"], frame, extract["machine_status"])
     incidents = add_costs(kept, frame, extract["machines"], extract["factories"], extract["tariffs"],

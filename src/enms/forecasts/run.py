@@ -11,7 +11,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from enms.boosting import thread_cap
 from enms.calendars import factory_holidays
@@ -34,6 +33,7 @@ from enms.forecasts.inputs import (
 from enms.forecasts.peak import peak_demand_forecast
 from enms.frames import machine_timezones, numeric
 from enms.localtime import HOUR, local_calendar, utc_instant, utc_series
+from enms.parallel import run_each
 from enms.rows import horizon_label
 from enms.settings import N_JOBS
 
@@ -168,13 +168,12 @@ def _no_forecasts() -> pd.DataFrame:
 
 
 def _backtests(jobs: list[tuple], models: Mapping[str, Callable[[], HourlyForecaster]] | None, kwargs: dict,
-               n_jobs: int) -> tuple[pd.DataFrame, dict, dict, dict, dict, dict]:
-    """Every series' backtest (in ``n_jobs`` processes): all forecasts (machine_id, energy_type first), the MASE
-    scales, the per-model infos, the wall and CPU seconds per series, and the error of each series that raised."""
-    if n_jobs == 1:
-        results = [_series_job(k, f, u, z, models, kwargs) for k, f, u, z in jobs]
-    else:
-        results = Parallel(n_jobs=n_jobs)(delayed(_series_job)(k, f, u, z, models, kwargs) for k, f, u, z in jobs)
+               n_jobs: int, scheduler: str = "") -> tuple[pd.DataFrame, dict, dict, dict, dict, dict]:
+    """Every series' backtest (in ``n_jobs`` processes, or on the Dask cluster of ``scheduler``): all forecasts
+    (machine_id, energy_type first), the MASE scales, the per-model infos, the wall and CPU seconds per series,
+    and the error of each series that raised."""
+    results = run_each(_series_job, [(k, f, u, z, models, kwargs) for k, f, u, z in jobs], n_jobs=n_jobs,
+                       scheduler=scheduler)
     parts, scales, infos, seconds, cpu, errors = [], {}, {}, {}, {}, {}
     for (mid, etype), res, (sec, cpu_sec), error in results:
         if res is None:
@@ -324,13 +323,15 @@ def run(
     holidays: Mapping[str, Iterable[date]] | None = None,
     closures: Mapping[str, Iterable[date]] | None = None,
     n_jobs: int = N_JOBS,
+    scheduler: str = "",
 ) -> ForecastRun:
     """The forecast step for a plant: inputs, backtest of every model on every series, selection, forecasts of
     24 h and 168 h from ``end`` (default: the last energy hour + 1 h) and, given ``energy_15min``, the next
     local day's peak 15-minute demand per factory. ``temperature``: hourly outdoor temperature per machine
     (bucket, machine_id, avg_outdoor_temp_c; e.g. quality's temperature_hourly). ``holidays``: local closing
     dates per machine_id or factory_id for the future plan; by default the ``factories``' calendars
-    (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib). Each series on its
+    (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib), or on the Dask
+    cluster of ``scheduler`` (:func:`enms.parallel.run_each`). Each series on its
     own: one without readings, with a history shorter than the backtest needs, or whose backtest fails gets its
     status row (``status``) and the selection, forecasts and peak demand go on with the others. A machine
     without a mode history is planned running but on its ``closures`` (machine_id → local dates, quality's
@@ -357,7 +358,7 @@ def run(
               "week_origins": week_origins, "refit_days": refit_days}
     jobs, short = _series_jobs(inputs, future, zones, end, backtest_days=backtest_days,
                                calibration_days=calibration_days)
-    fc, scales, infos, seconds, cpu, errors = _backtests(jobs, models, kwargs, n_jobs)
+    fc, scales, infos, seconds, cpu, errors = _backtests(jobs, models, kwargs, n_jobs, scheduler)
     metrics = metrics_table(fc, scales)
     selection = select_models(metrics)
     status = series_status(machines, inputs, end, selection, short, errors, infos, scales)
@@ -377,9 +378,9 @@ def run(
         peak = peak_demand_forecast(electricity, energy_15min,
                                     machines[machines["machine_id"].isin(electricity["machine_id"])], end=end)
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    # CPU of this process plus the series jobs (in worker processes when n_jobs > 1): the cost of the step,
-    # independent of what else runs on the machine.
+    # CPU of this process plus the series jobs (in worker processes when n_jobs > 1 or on a cluster): the cost of
+    # the step, independent of what else runs on the machine.
     own = time.process_time() - cpu_started
-    summary["cpu_seconds"] = round(own + (sum(cpu.values()) if n_jobs != 1 else 0.0), 1)
+    summary["cpu_seconds"] = round(own + (sum(cpu.values()) if n_jobs != 1 or scheduler else 0.0), 1)
     return ForecastRun(backtest=backtest, metrics=metrics, selection=selection, forecasts=final, summary=summary,
                        models=infos, peak_demand=peak, status=status)

@@ -1,0 +1,30 @@
+"""Per-series work in parallel: on this machine's processes, or on a Dask cluster past it.
+
+Every machine and energy source is fitted, detected and forecast on its own, so a step's work is a list of
+independent calls. :func:`run_each` runs them with joblib: over ``n_jobs`` local processes, or, given the address
+of a ``dask.distributed`` scheduler, on that cluster's workers through joblib's Dask backend. The calls and the
+order of their results are the same either way, and so are the results (no call draws unseeded randomness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from joblib import Parallel, delayed, parallel_config
+
+
+def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_jobs: int = 1,
+             scheduler: str = "") -> list[Any]:
+    """``[function(*args) for args in calls]``, in that order: in this process (``n_jobs`` 1), over ``n_jobs``
+    local processes, or on the ``dask.distributed`` cluster whose scheduler listens at ``scheduler`` (e.g.
+    ``tcp://10.0.0.5:8786``; its workers need the same ``enms`` installed)."""
+    jobs = [delayed(function)(*args) for args in calls]
+    if scheduler:
+        from distributed import Client  # loaded only for a cluster
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            return Parallel(n_jobs=-1)(jobs)
+    if n_jobs == 1:
+        return [call(*args, **kwargs) for call, args, kwargs in jobs]
+    return Parallel(n_jobs=n_jobs)(jobs)
