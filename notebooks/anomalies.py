@@ -36,6 +36,7 @@ from IPython.display import display
 
 from enms import __version__, anomalies, plots
 from enms.io.products import load_frames, save_frames
+from enms.parallel import throughput
 from enms.rows import anomaly_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
@@ -45,8 +46,8 @@ baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "stat
 started = time.perf_counter()
 detection = anomalies.run(extract, quality, baselines["expected_hourly"], baseline_status=baselines["status"],
                           scheduler=dask_scheduler)
-print(f"{len(detection.incidents)} incidents ({len(detection.suppressed)} withheld: machine in maintenance now), "
-      f"detected and evaluated in {time.perf_counter() - started:.0f} s")
+print(f"{len(detection.incidents)} incidents ({len(detection.suppressed)} withheld: machine in maintenance now); "
+      f"{throughput(len(detection.status), time.perf_counter() - started, scheduler=dask_scheduler)}")
 save_frames({"incidents": detection.incidents, "suppressed": detection.suppressed,
              "anomaly_rows": anomaly_rows(detection.incidents),
              "evaluation": detection.evaluation, "status": detection.status,

@@ -43,6 +43,7 @@ import matplotlib.pyplot as plt
 
 from enms import __version__, baselines, plots
 from enms.io.products import load_frames, save_frames
+from enms.parallel import throughput
 from enms.rows import baseline_rows
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}")
@@ -53,8 +54,8 @@ started = time.perf_counter()
 result = baselines.run(extract, quality, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs,
                         scheduler=dask_scheduler)
 fleet = result.fleet
-print(f"{len(result.series)} series, {len(fleet.candidates)} candidates fitted and validated in "
-      f"{time.perf_counter() - started:.0f} s")
+print(f"{len(fleet.candidates)} candidates fitted and validated: "
+      f"{throughput(len(result.series), time.perf_counter() - started, n_jobs=n_jobs, scheduler=dask_scheduler)}")
 
 # %%
 artefacts = baselines.save_models(fleet.candidates, fleet.models, product["data"])

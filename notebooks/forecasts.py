@@ -40,6 +40,7 @@ import pandas as pd
 
 from enms import __version__, forecasts, kpis, plots
 from enms.io.products import load_frames, save_frames
+from enms.parallel import throughput
 from enms.quality import with_intervals
 from enms.quality.closures import closure_dates
 from enms.rows import forecast_rows, vintage_rows
@@ -58,7 +59,8 @@ vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,
              "forecasts": run.forecasts, "energy_forecasts_rows": rows, "vintages": vintages, "status": run.status,
              "peak_demand": run.peak_demand if run.peak_demand is not None else pd.DataFrame()}, product["data"])
-print(f"forecasts from {run.summary['end']} computed in {run.summary['seconds']} s")
+print(f"forecasts from {run.summary['end']}: "
+      f"{throughput(len(run.status), run.summary['seconds'], n_jobs=n_jobs, scheduler=dask_scheduler)}")
 
 # %% [markdown]
 # Each machine and energy source is forecast on its own: one without readings, with a history shorter than the

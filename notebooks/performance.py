@@ -30,6 +30,7 @@ import time
 
 from enms import __version__, iso50001, monitoring
 from enms.io.products import load_frames, save_frames
+from enms.parallel import throughput
 
 print(f"enms {__version__}, source fingerprint {code_version or 'not set'}, trigger {trigger}")
 frames = {step: load_frames(upstream[step]["data"]) for step in upstream}
@@ -39,7 +40,8 @@ health = monitoring.run(frames["extract"], frames["quality"], frames["baselines"
                         frames["forecasts"], trigger=trigger)
 save_frames({**performance, **health}, product["data"])
 print(f"{len(performance['seu_models'])} SEU models, {len(performance['enpi_performance'])} EnPI months, "
-      f"{len(health['model_performance_metrics'])} model evaluations in {time.perf_counter() - started:.1f} s")
+      f"{len(health['model_performance_metrics'])} model evaluations; "
+      f"{throughput(len(frames['baselines']['status']), time.perf_counter() - started)}")
 
 # %% [markdown]
 # ## Significant energy uses

@@ -28,3 +28,12 @@ def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_
     if n_jobs == 1:
         return [call(*args, **kwargs) for call, args, kwargs in jobs]
     return Parallel(n_jobs=n_jobs)(jobs)
+
+
+def throughput(series: int, seconds: float, *, n_jobs: int = 1, scheduler: str = "") -> str:
+    """One line for a step's page: how many series (machine × energy source) in how many seconds, the rate, and
+    where the work ran."""
+    where = f"the Dask cluster at {scheduler}" if scheduler else (
+        "this process" if n_jobs == 1 else f"{n_jobs} local processes")
+    rate = f"{series / seconds:.2f} series/s" if seconds > 0 else "–"
+    return f"{series} series in {seconds:.1f} s ({rate}) on {where}"

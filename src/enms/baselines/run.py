@@ -189,18 +189,23 @@ def candidates_for(series: Series) -> list[Candidate]:
     """The candidate models of a series. Drivers that never vary in the baseline (HVAC makes nothing; imported
     meters have no production) are left out; production is the machine's own count (utilities report the line
     they serve). A machine without a mode history gets its closure days (quality's ``closures``) as a day-type
-    driver where the baseline has some. Without an outdoor temperature in the baseline the temperature drivers
-    (outdoor_temp_c, hdd, cdd) are left out, TOWT becomes the time-of-week model and the change-point model is
-    skipped, its candidates row saying so (:data:`NO_TEMPERATURE`)."""
+    driver where the baseline has some. TOWT's occupancy is the mode history's (running hours) where the machine has
+    one, CalTRACK's estimate from the energy where it has none. Without an outdoor temperature in the baseline the
+    temperature drivers (outdoor_temp_c, hdd, cdd) are left out, TOWT becomes the time-of-week model and the
+    change-point model is skipped, its candidates row saying so (:data:`NO_TEMPERATURE`)."""
     base = series.hourly[_baseline_rows(series, series.hourly, "bucket")]
     varying = [c for c in ("production", "operating_hours", "closure") if c in base
                and base[c].nunique(dropna=True) > 1]
     weather = "outdoor_temp_c" in base and bool(base["outdoor_temp_c"].notna().any())
     temperature, degrees = (["outdoor_temp_c"], ["hdd", "cdd"]) if weather else ([], [])
+    # TOWT's occupied hours: those the mode history says the machine ran, where it has one (a Saturday shift in
+    # some weeks, a night shift skipped before a holiday); CalTRACK's estimate from the energy where it has none.
+    occupancy = "column" if "operating_hours" in varying else "caltrack"
     return [
         Candidate(NAIVE, "hourly", lambda: HourOfWeekMeanBaseline()),
         Candidate("towt", "hourly",  # without weather: the time-of-week model
-                  lambda: TOWTBaseline(drivers=varying, temperature=temperature[0] if weather else None)),
+                  lambda: TOWTBaseline(drivers=varying, temperature=temperature[0] if weather else None,
+                                       occupancy=occupancy)),
         # 100 rounds at rate 0.1 fit as well as 200 at 0.05 here, in half the time (13 CV fits per series).
         Candidate("gradient_boosting", "hourly",
                   lambda: GradientBoostingBaseline(drivers=[*varying, *temperature], max_iter=100,
