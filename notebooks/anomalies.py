@@ -45,7 +45,7 @@ quality = load_frames(upstream["quality"]["data"], ["normal_mask", "unusable"])
 baselines = load_frames(upstream["baselines"]["data"], ["expected_hourly", "status"])
 started = time.perf_counter()
 detection = anomalies.run(extract, quality, baselines["expected_hourly"], baseline_status=baselines["status"],
-                          scheduler=dask_scheduler)
+                          scheduler=dask_scheduler, progress=print)
 print(f"{len(detection.incidents)} incidents ({len(detection.suppressed)} withheld: machine in maintenance now); "
       f"{throughput(len(detection.status), time.perf_counter() - started, scheduler=dask_scheduler)}")
 save_frames({"incidents": detection.incidents, "suppressed": detection.suppressed,

@@ -52,7 +52,7 @@ extract = load_frames(upstream["extract"]["data"])
 quality = load_frames(upstream["quality"]["data"])
 started = time.perf_counter()
 result = baselines.run(extract, quality, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs,
-                        scheduler=dask_scheduler)
+                        scheduler=dask_scheduler, progress=print)
 fleet = result.fleet
 print(f"{len(fleet.candidates)} candidates fitted and validated: "
       f"{throughput(len(result.series), time.perf_counter() - started, n_jobs=n_jobs, scheduler=dask_scheduler)}")

@@ -53,7 +53,8 @@ machines = with_intervals(extract["machines"], checked["intervals"])  # the read
 history = kpis.usable_energy(extract, checked["unusable"])  # spikes, negative values: NaN; duplicates scaled
 run = forecasts.run(history["energy_hourly"], machines, extract["mode_hourly"], checked["temperature_hourly"],
                     factories=extract["factories"], energy_15min=history["energy_15min"],
-                    closures=closure_dates(checked["closures"]), n_jobs=n_jobs, scheduler=dask_scheduler)
+                    closures=closure_dates(checked["closures"]), n_jobs=n_jobs, scheduler=dask_scheduler,
+                    progress=print)
 rows = forecast_rows(run.forecasts, run.metrics, model_version=f"enms-{__version__}")
 vintages = vintage_rows(run.forecasts)
 save_frames({"backtest": run.backtest, "metrics": run.metrics, "selection": run.selection,

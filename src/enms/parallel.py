@@ -8,26 +8,39 @@ order of their results are the same either way, and so are the results (no call 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from joblib import Parallel, delayed, parallel_config
 
 
 def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_jobs: int = 1,
-             scheduler: str = "") -> list[Any]:
+             scheduler: str = "", progress: Callable[[str], None] | None = None) -> list[Any]:
     """``[function(*args) for args in calls]``, in that order: in this process (``n_jobs`` 1), over ``n_jobs``
     local processes, or on the ``dask.distributed`` cluster whose scheduler listens at ``scheduler`` (e.g.
-    ``tcp://10.0.0.5:8786``; its workers need the same ``enms`` installed)."""
+    ``tcp://10.0.0.5:8786``; its workers need the same ``enms`` installed). ``progress`` (e.g. ``print``) gets a
+    line per tenth of the calls done: 'k/n series, s seconds'."""
     jobs = [delayed(function)(*args) for args in calls]
     if scheduler:
         from distributed import Client  # loaded only for a cluster
 
         with Client(scheduler), parallel_config(backend="dask"):
-            return Parallel(n_jobs=-1)(jobs)
+            return _collected(Parallel(n_jobs=-1, return_as="generator")(jobs), len(jobs), progress)
     if n_jobs == 1:
-        return [call(*args, **kwargs) for call, args, kwargs in jobs]
-    return Parallel(n_jobs=n_jobs)(jobs)
+        return _collected((call(*args, **kwargs) for call, args, kwargs in jobs), len(jobs), progress)
+    return _collected(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), len(jobs), progress)
+
+
+def _collected(results: Iterator[Any], total: int, progress: Callable[[str], None] | None) -> list[Any]:
+    """The results as a list, telling ``progress`` after each tenth of them."""
+    started, every, out = time.perf_counter(), max(1, math.ceil(total / 10)), []
+    for done, result in enumerate(results, start=1):
+        out.append(result)
+        if progress is not None and (done % every == 0 or done == total):
+            progress(f"{done}/{total} series, {time.perf_counter() - started:.0f} s")
+    return out
 
 
 def throughput(series: int, seconds: float, *, n_jobs: int = 1, scheduler: str = "") -> str:

@@ -6,7 +6,7 @@ simulator's truth) evaluated at the event level against it and against the EnMS'
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -60,20 +60,21 @@ def run_detectors(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mappi
 def detect_by_series(frame: pd.DataFrame, reference: pd.DataFrame, detectors: Mapping[str, Detector] | None = None,
                      *, combined: Sequence[str] = COMBINED, gap_hours: int = INCIDENT_GAP_HOURS,
                      exclude_energy_types: Sequence[str] = ALERT_EXCLUDED_ENERGY_TYPES, n_jobs: int = 1,
-                     scheduler: str = "") -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
+                     scheduler: str = "", progress: Callable[[str], None] | None = None
+                     ) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
     """:func:`run_detectors` on each series of ``frame`` alone → ({method: events, 'combined': incidents}, one
     status row per series: machine_id, energy_type, status, reason, n_reference_hours).
 
     A series of ``exclude_energy_types`` is 'excluded', one without an eligible reference hour 'not detected', one
     on which a detector raises 'failed' (the error in its reason); none of them changes another series' events.
     ``detectors`` (unfitted) are copied for each series. The series run in this process, over ``n_jobs``
-    processes or on the Dask cluster of ``scheduler`` (:func:`enms.parallel.run_each`)."""
+    processes or on the Dask cluster of ``scheduler``, telling ``progress`` (:func:`enms.parallel.run_each`)."""
     references = dict(by_series(reference))
     calls = [(key, part, references.get(key, reference.iloc[0:0]), detectors, combined, gap_hours,
               exclude_energy_types) for key, part in by_series(frame)]
     lists: dict[str, list[pd.DataFrame]] = {}
     status = []
-    for row, found in run_each(_detect_series, calls, n_jobs=n_jobs, scheduler=scheduler):
+    for row, found in run_each(_detect_series, calls, n_jobs=n_jobs, scheduler=scheduler, progress=progress):
         status.append(row)
         for method, events in found.items():
             lists.setdefault(method, []).append(events)
@@ -161,7 +162,7 @@ class Detection:
 
 def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame],
         expected_hourly: pd.DataFrame, baseline_status: pd.DataFrame | None = None, *,
-        scheduler: str = "") -> Detection:
+        scheduler: str = "", progress: Callable[[str], None] | None = None) -> Detection:
     """Run every detector on the plant, each series on its own (:func:`detect_by_series`, on the Dask cluster of
     ``scheduler`` when one is given; ``baseline_status``, the baselines step's ``status``, gives the reason of a
     series without expected energy). The reference (clean)
@@ -172,7 +173,7 @@ def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame]
     window = extract["window"].iloc[0]
     baseline_ends = _baseline_ends(frame, window)
     reference = frame[frame["bucket"] < machine_bound(frame, baseline_ends)]
-    events, rows = detect_by_series(frame, reference, scheduler=scheduler)
+    events, rows = detect_by_series(frame, reference, scheduler=scheduler, progress=progress)
     status = series_status(rows, extract["machines"], baseline_status)
     kept, suppressed = suppress_current_maintenance(events["combined"], frame, extract["machine_status"])
     incidents = add_costs(kept, frame, extract["machines"], extract["factories"], extract["tariffs"],

@@ -445,10 +445,12 @@ class FleetResult:
 
 
 def fit_fleet(series: list[Series], holdout_weeks: int = settings.HOLDOUT_WEEKS, cv_by: str = settings.CV_BY,
-              n_jobs: int = settings.N_JOBS, scheduler: str = "") -> FleetResult:
+              n_jobs: int = settings.N_JOBS, scheduler: str = "",
+              progress: Callable[[str], None] | None = None) -> FleetResult:
     """:func:`fit_isolated` for every series, in parallel over ``n_jobs`` processes, or on the Dask cluster of
-    ``scheduler`` (:func:`enms.parallel.run_each`)."""
-    results = run_each(fit_isolated, [(s, holdout_weeks, cv_by) for s in series], n_jobs=n_jobs, scheduler=scheduler)
+    ``scheduler``, telling ``progress`` as they finish (:func:`enms.parallel.run_each`)."""
+    results = run_each(fit_isolated, [(s, holdout_weeks, cv_by) for s in series], n_jobs=n_jobs, scheduler=scheduler,
+                       progress=progress)
     return FleetResult(
         candidates=stacked([r.candidates for r in results], _empty(CANDIDATE_COLUMNS)),
         cv_folds=stacked([r.cv_folds for r in results], _empty([*KEYS, "model"])),
@@ -549,13 +551,15 @@ class BaselinesResult:
 
 def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame], *,
         holdout_weeks: int = settings.HOLDOUT_WEEKS, cv_by: str = settings.CV_BY,
-        n_jobs: int = settings.N_JOBS, scheduler: str = "") -> BaselinesResult:
+        n_jobs: int = settings.N_JOBS, scheduler: str = "",
+        progress: Callable[[str], None] | None = None) -> BaselinesResult:
     """The baselines step: drivers per series from the extract and quality products, every candidate fitted,
     validated and gated, one selected per series, expected hourly energy, savings over the reporting period,
     the naive comparison and the truth check (the simulator's truth is read only there, never by a fit). Each
     series on its own: one that cannot be fitted gets its status row (``fleet.status``), the others go on."""
     series = prepare_series(extract, quality)
-    fleet = fit_fleet(series, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs, scheduler=scheduler)
+    fleet = fit_fleet(series, holdout_weeks=holdout_weeks, cv_by=cv_by, n_jobs=n_jobs, scheduler=scheduler,
+                      progress=progress)
     check = truth_check(fleet, series, extract["efficiency_measures"], extract["fault_truth"],
                         extract.get("drift_truth"))
     return BaselinesResult(series, fleet, naive_comparison(fleet.candidates), check)

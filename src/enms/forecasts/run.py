@@ -168,12 +168,13 @@ def _no_forecasts() -> pd.DataFrame:
 
 
 def _backtests(jobs: list[tuple], models: Mapping[str, Callable[[], HourlyForecaster]] | None, kwargs: dict,
-               n_jobs: int, scheduler: str = "") -> tuple[pd.DataFrame, dict, dict, dict, dict, dict]:
+               n_jobs: int, scheduler: str = "", progress: Callable[[str], None] | None = None
+               ) -> tuple[pd.DataFrame, dict, dict, dict, dict, dict]:
     """Every series' backtest (in ``n_jobs`` processes, or on the Dask cluster of ``scheduler``): all forecasts
     (machine_id, energy_type first), the MASE scales, the per-model infos, the wall and CPU seconds per series,
     and the error of each series that raised."""
     results = run_each(_series_job, [(k, f, u, z, models, kwargs) for k, f, u, z in jobs], n_jobs=n_jobs,
-                       scheduler=scheduler)
+                       scheduler=scheduler, progress=progress)
     parts, scales, infos, seconds, cpu, errors = [], {}, {}, {}, {}, {}
     for (mid, etype), res, (sec, cpu_sec), error in results:
         if res is None:
@@ -324,6 +325,7 @@ def run(
     closures: Mapping[str, Iterable[date]] | None = None,
     n_jobs: int = N_JOBS,
     scheduler: str = "",
+    progress: Callable[[str], None] | None = None,
 ) -> ForecastRun:
     """The forecast step for a plant: inputs, backtest of every model on every series, selection, forecasts of
     24 h and 168 h from ``end`` (default: the last energy hour + 1 h) and, given ``energy_15min``, the next
@@ -331,7 +333,7 @@ def run(
     (bucket, machine_id, avg_outdoor_temp_c; e.g. quality's temperature_hourly). ``holidays``: local closing
     dates per machine_id or factory_id for the future plan; by default the ``factories``' calendars
     (``enms.calendars``) of the years around ``end``. ``n_jobs``: series in parallel (joblib), or on the Dask
-    cluster of ``scheduler`` (:func:`enms.parallel.run_each`). Each series on its
+    cluster of ``scheduler``, telling ``progress`` (:func:`enms.parallel.run_each`). Each series on its
     own: one without readings, with a history shorter than the backtest needs, or whose backtest fails gets its
     status row (``status``) and the selection, forecasts and peak demand go on with the others. A machine
     without a mode history is planned running but on its ``closures`` (machine_id → local dates, quality's
@@ -358,7 +360,7 @@ def run(
               "week_origins": week_origins, "refit_days": refit_days}
     jobs, short = _series_jobs(inputs, future, zones, end, backtest_days=backtest_days,
                                calibration_days=calibration_days)
-    fc, scales, infos, seconds, cpu, errors = _backtests(jobs, models, kwargs, n_jobs, scheduler)
+    fc, scales, infos, seconds, cpu, errors = _backtests(jobs, models, kwargs, n_jobs, scheduler, progress)
     metrics = metrics_table(fc, scales)
     selection = select_models(metrics)
     status = series_status(machines, inputs, end, selection, short, errors, infos, scales)
