@@ -22,21 +22,6 @@ from enms.iso50001.seus import (
 from enms.iso50001.targets import target_progress
 from enms.localtime import local_midnight, wall_clock
 
-SEUS_COLUMNS = ["id", "name", "description", "energy_source_id", "machine_ids", "baseline_year",
-                "baseline_start_date", "baseline_end_date", "is_active"]
-ADJUSTMENT_INPUT_COLUMNS = ["id", "seu_id", "adjustment_date", "adjustment_type", "adjustment_reason",
-                            "old_baseline_year", "new_baseline_year", "adjustment_factor", "approved_by",
-                            "approved_at"]
-TARGET_INPUT_COLUMNS = ["id", "seu_id", "factory_id", "target_type", "target_year", "target_description",
-                        "baseline_year", "baseline_energy_kwh", "target_reduction_percent", "target_energy_kwh",
-                        "target_savings_kwh", "status", "deadline"]
-
-
-def _frame(extract: Mapping[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
-    """An extract product, or an empty one with its columns where the EnMS has no such table."""
-    frame = extract.get(name)
-    return pd.DataFrame(columns=columns) if frame is None else frame
-
 
 def unit_costs(machine_month: pd.DataFrame, machine_ids: list[str], energy_type: str) -> tuple[dict[str, float],
                                                                                                  str | None]:
@@ -69,17 +54,19 @@ def run(extract: Mapping[str, pd.DataFrame], baselines: Mapping[str, pd.DataFram
     * ``enpi_baselines`` and ``enpi_performance`` (complete local months after the baseline);
     * ``adjustments``: every baseline adjustment, applied or not and why; ``targets``: progress per target.
 
-    ``quality`` gives the normal-operation mask and temperature the baselines step used (the SEU model trains on
-    the same days: :func:`enms.baselines.run.prepare_series`).
+    The extract's ``seus``, ``baseline_adjustments`` and ``energy_targets`` are the EnMS's (empty, with their
+    columns, where it lacks the tables: :mod:`enms.io.extract`). ``quality`` gives the normal-operation mask and
+    temperature the baselines step used (the SEU model trains on the same days:
+    :func:`enms.baselines.run.prepare_series`).
     """
-    seus = _frame(extract, "seus", SEUS_COLUMNS)
+    seus = extract["seus"]
     sources, machines = extract["energy_sources"], extract["machines"]
     rows = baselines["energy_baselines_rows"]
     active = active_series(rows, sources)
     status = seu_status(seus, sources, active, machines)
     modelled = status[status["status"] == "modelled"]
     names = dict(zip(modelled["seu_id"], modelled["name"], strict=True))
-    adjustments = adjustments_table(_frame(extract, "baseline_adjustments", ADJUSTMENT_INPUT_COLUMNS), names)
+    adjustments = adjustments_table(extract["baseline_adjustments"], names)
     members = matched_members(seus, sources)
     info = machines.assign(machine_id=machines["machine_id"].astype(str)).set_index("machine_id")
     window = extract["window"].iloc[0]
@@ -118,7 +105,7 @@ def run(extract: Mapping[str, pd.DataFrame], baselines: Mapping[str, pd.DataFram
     seu_factory = {s: str(info.loc[members.loc[members["seu_id"] == s, "machine_id"].iloc[0], "factory_id"])
                    for s in names if s not in failed}
     factory_names = dict(zip(machines["factory_id"].astype(str), machines["factory_name"], strict=False))
-    targets = target_progress(_frame(extract, "energy_targets", TARGET_INPUT_COLUMNS), performance_frame,
+    targets = target_progress(extract["energy_targets"], performance_frame,
                               enpi_baselines_frame, {s: names[s] for s in seu_factory}, seu_factory, factory_names)
     return {
         "seu_models": pd.DataFrame(models, columns=MODEL_COLUMNS),
