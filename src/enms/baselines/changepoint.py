@@ -16,6 +16,7 @@ from enms.baselines.ols import (
     OLSBaseline,
     balance_grid,
     batch_fit,
+    degree_table,
     degree_term,
 )
 from enms.frames import require_columns
@@ -96,37 +97,44 @@ class ChangePointBaseline(OLSBaseline):
             + (["cdd"] if cooling is not None else [])
         )
 
-    def _candidates(self, form: str) -> list[tuple[float | None, float | None]]:
-        g = balance_grid(self.grid)
+    def _candidates(self, form: str, size: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The form's candidates as positions on a grid of ``size`` balance points: (heating, cooling), each an
+        index array or None where the form has no such term."""
+        every = np.arange(size)
         if form == "intercept":
-            return [(None, None)]
+            return None, None
         if form == "3p_heating":
-            return [(float(b), None) for b in g]
+            return every, None
         if form == "3p_cooling":
-            return [(None, float(b)) for b in g]
+            return None, every
         if form == "4p":
-            return [(float(b), float(b)) for b in g]
+            return every, every
         if form == "5p":
-            return [(float(h), float(c)) for h in g for c in g if h < c]
+            return np.nonzero(np.triu(np.ones((size, size), dtype=bool), k=1))
         raise ValueError(f"unknown change-point form {form!r}; use {', '.join(_FORMS)}")
 
     def _select(self, V: np.ndarray, y: np.ndarray) -> tuple[dict[str, object], list[dict[str, object]]]:
         """Best qualifying candidate overall, and the best candidate of each form."""
-        n, t = len(y), V[:, 0]
+        n, t, g = len(y), V[:, 0], balance_grid(self.grid)
+        tables = {k: degree_table(k, t, g, self.resolution) for k in DEGREE_TERMS}
+        enough = {k: np.count_nonzero(table > 0, axis=1) >= self.min_degree_days for k, table in tables.items()}
+        base = [np.ones(n), *(V[:, 1 + i] for i in range(len(self.drivers)))]
         chosen, per_form = None, []
         forms = list(dict.fromkeys(["intercept", *self.forms]))
         for form in forms:
-            cands = [
-                c for c in self._candidates(form)
-                if all(
-                    np.count_nonzero(degree_term(k, t, b, self.resolution) > 0) >= self.min_degree_days
-                    for k, b in (("hdd", c[0]), ("cdd", c[1])) if b is not None
-                )
-            ]  # fmt: skip
-            if not cands:
+            heating, cooling = self._candidates(form, g.size)
+            terms = [(k, i) for k, i in (("hdd", heating), ("cdd", cooling)) if i is not None]
+            has_days = np.logical_and.reduce([enough[k][i] for k, i in terms]) if terms else np.ones(1, bool)
+            if not has_days.any():
                 per_form.append({"form": form, "qualified": False, "reason": "too few days with degree-days > 0"})
                 continue
-            designs = np.stack([self._design(V, h, c) for h, c in cands])
+            terms = [(k, i[has_days]) for k, i in terms]
+            count = int(has_days.sum())
+            designs = np.stack([*(np.broadcast_to(c, (count, n)) for c in base),
+                                *(tables[k][i] for k, i in terms)], axis=2)
+            position = dict(terms)
+            cands = [(float(g[position["hdd"][j]]) if "hdd" in position else None,
+                      float(g[position["cdd"][j]]) if "cdd" in position else None) for j in range(count)]
             beta, sse, pv = batch_fit(designs, y, pvalues=True)
             k = designs.shape[2] + _FORM_BALANCE_POINTS[form]
             sst = float(np.sum((y - y.mean()) ** 2))

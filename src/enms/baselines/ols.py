@@ -39,6 +39,12 @@ def degree_term(kind: str, t: np.ndarray, base: float, resolution: str) -> np.nd
     return d / 24.0 if resolution == "hourly" else d
 
 
+def degree_table(kind: str, t: np.ndarray, bases: np.ndarray, resolution: str) -> np.ndarray:
+    """:func:`degree_term` of temperatures ``t`` (°C) at every base of a balance-point grid: (len(bases), len(t)),
+    computed once per search so that the candidate designs are assembled by indexing, not recomputed."""
+    return np.stack([degree_term(kind, t, float(b), resolution) for b in bases])
+
+
 def least_squares(D: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Least squares via the eigen-decomposition of D'D (pseudo-inverse when rank-deficient):
     (beta, residuals, leverage h_ii, rank). Cheap for tall designs (hour-of-week indicators)."""
@@ -74,11 +80,10 @@ def batch_fit(
     chunk = max(1, int(4_000_000 // max(1, n * p)))
     for a in range(0, G, chunk):
         D = designs[a : a + chunk]
-        xtx = np.einsum("gni,gnj->gij", D, D)
-        xty = np.einsum("gni,n->gi", D, y)
-        inv = np.linalg.pinv(xtx)
-        beta = np.einsum("gij,gj->gi", inv, xty)
-        sse = np.sum((y[None, :] - np.einsum("gnp,gp->gn", D, beta)) ** 2, axis=1)
+        Dt = D.transpose(0, 2, 1)  # batched matrix products run on BLAS, einsum's sums do not
+        inv = np.linalg.pinv(Dt @ D)
+        beta = (inv @ (Dt @ y)[..., None])[..., 0]
+        sse = np.sum((y[None, :] - (D @ beta[..., None])[..., 0]) ** 2, axis=1)
         betas.append(beta)
         sses.append(sse)
         if pvalues:

@@ -16,6 +16,7 @@ from enms.baselines.ols import (
     OLSBaseline,
     balance_grid,
     batch_fit,
+    degree_table,
     degree_term,
 )
 from enms.frames import require_columns
@@ -103,27 +104,32 @@ class RegressionBaseline(OLSBaseline):
         if not searched:
             return fixed
         grid = balance_grid(self.grid)
-        if searched == ["hdd", "cdd"] or searched == ["cdd", "hdd"]:
-            combos = [{"hdd": h, "cdd": c} for h in grid for c in grid if h <= c]
-        else:
-            combos = [{searched[0]: b} for b in grid]
         t = V[:, self._driver_columns().index(self.temperature)]
-        ok = []
-        for combo in combos:
-            full = fixed | combo
-            if all(
-                np.count_nonzero(degree_term(k, t, full[k], self.resolution) > 0) >= self.min_degree_days
-                for k in combo
-            ):
-                ok.append(full)
-        if not ok:
+        tables = {k: degree_table(k, t, grid, self.resolution) for k in searched}
+        enough = {k: np.count_nonzero(table > 0, axis=1) >= self.min_degree_days for k, table in tables.items()}
+        if len(searched) == 2:  # heating base at most the cooling base, heating base outermost
+            h, c = np.nonzero(np.triu(np.ones((grid.size, grid.size), dtype=bool)))
+            index = {"hdd": h, "cdd": c}
+        else:
+            index = {searched[0]: np.arange(grid.size)}
+        qualified = np.logical_and.reduce([enough[k][i] for k, i in index.items()])
+        if not qualified.any():
             raise ValueError(
                 f"no balance point of {', '.join(searched)} on the grid has {self.min_degree_days} rows with "
                 "degree-days > 0: drop the term or configure its base"
             )
-        designs = np.stack([self._design(V, bps) for bps in ok])
-        _, sse, _ = batch_fit(designs, y)
-        return {k: float(v) for k, v in ok[int(np.argmin(sse))].items()}
+        index = {k: i[qualified] for k, i in index.items()}
+        n_combos, names = qualified.sum(), self._driver_columns()
+        columns = [np.ones((n_combos, len(V)))]
+        for d in self.drivers:
+            if d in index:
+                columns.append(tables[d][index[d]])
+            else:
+                value = degree_term(d, t, fixed[d], self.resolution) if d in fixed else V[:, names.index(d)]
+                columns.append(np.broadcast_to(value, (n_combos, len(V))))
+        _, sse, _ = batch_fit(np.stack(columns, axis=2), y)
+        best = int(np.argmin(sse))
+        return fixed | {k: float(grid[index[k][best]]) for k in ("hdd", "cdd") if k in index}
 
     # ---- fit / predict
     def fit(self, X: pd.DataFrame, y: object) -> RegressionBaseline:
