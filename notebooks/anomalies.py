@@ -112,7 +112,8 @@ top.assign(machine=top["machine_id"].map(names))[
 # %% [markdown]
 # ## Timeline per machine
 # Daily actual and expected energy; detected incidents shaded red; the injected faults, where the warehouse
-# records them, as orange bars below.
+# records them, as orange bars below. A fleet's page draws the first twelve series; every incident is in
+# the tables above.
 
 # %%
 figures = plots.anomaly_figures(detection, extract["machines"], extract["fault_truth"])

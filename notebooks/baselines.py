@@ -127,7 +127,8 @@ result.truth_check.round(2)
 # ## Per machine and energy source
 # Daily actual vs expected energy (out-of-fold in the baseline year, so the fit never grades itself),
 # the daily residual, and the CUSUM of expected − actual in kWh over the reporting period: a rising CUSUM
-# is saving, a falling one waste, and a kink marks when performance changed.
+# is saving, a falling one waste, and a kink marks when performance changed. A fleet's page draws the first
+# twelve series; every series is in the tables above and the step's products.
 
 # %%
 figures = plots.baseline_figures(result)

@@ -107,7 +107,8 @@ peak[peak["origin"] == peak["origin"].max()].round(1) if peak is not None and no
 # ## Next week, per machine and per factory
 # The chosen model's 168-hour forecast with its 90 % interval, after the last two weeks of actual energy.
 # Factory totals add the machines' electricity forecasts; their band adds the machines' bounds, which
-# overstates the uncertainty of the sum (errors of different machines partly cancel).
+# overstates the uncertainty of the sum (errors of different machines partly cancel). A fleet's page draws
+# the first twelve series and factories; every forecast is in the step's products.
 
 # %%
 figures = plots.forecast_figures(run, extract["machines"], extract["factories"], history["energy_hourly"])

@@ -137,7 +137,8 @@ result.closures.merge(result.machines[["machine_id", "machine_name"]], on="machi
 # %% [markdown]
 # ## Per machine
 # Daily energy in the factory's local days, data gaps shaded red; below, the share of each day's hours
-# in normal operation (holidays, maintenance, faults and outages show as dips).
+# in normal operation (holidays, maintenance, faults and outages show as dips). A fleet's page draws the
+# first twelve machines; every machine is in the tables above.
 
 # %%
 figures = plots.quality_figures(result)

@@ -132,37 +132,44 @@ def forecast_figure(title: str, timezone: str, history: pd.DataFrame, forecast: 
 # ------------------------------------------------------------------------------------------------ one per series
 # The step notebooks show a figure per machine or series; these build the list from a step's result, so no
 # notebook loops over machines. The results are duck-typed: plots imports no capability.
-def quality_figures(result) -> list[Figure]:
-    """Per machine of a quality ``QualityResult``: :func:`machine_quality_figure`."""
+FIGURES_PER_PAGE = 12
+"""Per-series figures a step page draws at most (the first in machine order): a fleet of 1,000 machines would
+spend minutes drawing a page nobody scrolls; every series stays in the page's tables and the step's products."""
+
+
+def quality_figures(result, limit: int = FIGURES_PER_PAGE) -> list[Figure]:
+    """Per machine of a quality ``QualityResult`` (the first ``limit``): :func:`machine_quality_figure`."""
     return [machine_quality_figure(machine, result.energy_hourly, result.normal_mask, result.gaps)
-            for _, machine in result.machines.iterrows()]
+            for _, machine in result.machines.head(limit).iterrows()]
 
 
-def baseline_figures(result) -> list[Figure]:
-    """Per series of a ``BaselinesResult``: :func:`baseline_figure`."""
-    return [baseline_figure(**panel) for panel in result.figure_panels()]
+def baseline_figures(result, limit: int = FIGURES_PER_PAGE) -> list[Figure]:
+    """Per series of a ``BaselinesResult`` (the first ``limit`` with expected energy): :func:`baseline_figure`."""
+    return [baseline_figure(**panel) for panel in result.figure_panels()[:limit]]
 
 
-def anomaly_figures(detection, machines: pd.DataFrame, truth: pd.DataFrame) -> list[Figure]:
-    """Per machine and energy type of a ``Detection``: :func:`anomaly_timeline`, with the injected faults of
-    ``truth`` (empty outside the demo plant)."""
-    return [anomaly_timeline(*panel) for panel in detection.timelines(machines, truth)]
+def anomaly_figures(detection, machines: pd.DataFrame, truth: pd.DataFrame,
+                    limit: int = FIGURES_PER_PAGE) -> list[Figure]:
+    """Per machine and energy type of a ``Detection`` (the first ``limit`` series with a timeline):
+    :func:`anomaly_timeline`, with the injected faults of ``truth`` (empty outside the demo plant)."""
+    return [anomaly_timeline(*panel) for panel in detection.timelines(machines, truth, limit)]
 
 
 def forecast_figures(run, machines: pd.DataFrame, factories: pd.DataFrame,
-                     energy_hourly: pd.DataFrame) -> list[Figure]:
+                     energy_hourly: pd.DataFrame, limit: int = FIGURES_PER_PAGE) -> list[Figure]:
     """The 168-h forecast of the chosen model after the last two weeks of actual energy (kWh per hour) of a
-    ``ForecastRun``: one figure per machine and energy type (``machines.energy_types``), then one per factory
-    for the sum of its machines' electricity; a series or factory without a forecast has none (the run's
-    ``status`` says why)."""
+    ``ForecastRun``: one figure per machine and energy type (``machines.energy_types``; the first ``limit``
+    series with a forecast), then one per factory (the first ``limit``) for the sum of its machines' electricity;
+    a series or factory without a forecast has none (the run's ``status`` says why)."""
     figures = []
-    for machine in machines.itertuples():
-        for energy_type in machine.energy_types:
-            history, forecast = run.series(machine.machine_id, energy_type, energy_hourly)
-            if len(forecast):
-                figures.append(forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history,
-                                               forecast))
-    for factory in factories.itertuples():
+    for machine, energy_type in ((m, e) for m in machines.itertuples() for e in m.energy_types):
+        if len(figures) == limit:
+            break
+        history, forecast = run.series(machine.machine_id, energy_type, energy_hourly)
+        if len(forecast):
+            figures.append(forecast_figure(f"{machine.machine_name} ({energy_type})", machine.timezone, history,
+                                           forecast))
+    for factory in factories.head(limit).itertuples():
         history, forecast = run.factory_total(factory.factory_id, machines, energy_hourly)
         if len(forecast):
             figures.append(forecast_figure(f"{factory.factory_name}: electricity of all machines", factory.timezone,

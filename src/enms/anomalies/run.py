@@ -149,15 +149,20 @@ class Detection:
 
         return pick(self.frame), pick(self.incidents), pick(truth)
 
-    def timelines(self, machines: pd.DataFrame, truth: pd.DataFrame
+    def timelines(self, machines: pd.DataFrame, truth: pd.DataFrame, limit: int | None = None
                   ) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
         """(title, timezone, hourly frame, incidents, injected faults) of every machine × energy type in
-        ``machines`` order that has an hourly frame (a series without a baseline has none): the arguments of
-        :func:`enms.plots.anomaly_timeline`."""
-        panels = [(f"{machine.machine_name} ({energy_type})", machine.timezone,
-                   *self.series(machine.machine_id, energy_type, truth))
-                  for machine in machines.itertuples() for energy_type in machine.energy_types]
-        return [panel for panel in panels if not panel[2].empty]
+        ``machines`` order that has an hourly frame (a series without a baseline has none), the first ``limit``
+        (None: all): the arguments of :func:`enms.plots.anomaly_timeline`."""
+        panels = []
+        for machine, energy_type in ((m, e) for m in machines.itertuples() for e in m.energy_types):
+            if len(panels) == limit:
+                break
+            panel = (f"{machine.machine_name} ({energy_type})", machine.timezone,
+                     *self.series(machine.machine_id, energy_type, truth))
+            if not panel[2].empty:
+                panels.append(panel)
+        return panels
 
 
 def run(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd.DataFrame],

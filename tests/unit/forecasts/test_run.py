@@ -124,6 +124,9 @@ def test_a_machine_without_readings_is_not_forecast_nor_drawn() -> None:
     factories = pd.DataFrame({"factory_id": ["f1"], "factory_name": ["Plant"], "timezone": [TZ]})
     figures = plots.forecast_figures(run, inputs["machines"], factories, inputs["energy"])
     assert [f.axes[0].get_title() for f in figures] == ["Press (electricity)", "Plant: electricity of all machines"]
+    capped = plots.forecast_figures(run, inputs["machines"], factories, inputs["energy"], limit=1)
+    assert [f.axes[0].get_title() for f in capped] == ["Press (electricity)", "Plant: electricity of all machines"]
+    figures += capped
     for figure in figures:
         plt.close(figure)
 

@@ -50,6 +50,7 @@ def test_run_makes_every_table_of_the_step() -> None:
     assert result.longest_gaps().empty and result.outlier_counts().empty and result.exclusions().empty
     figures = plots.quality_figures(result)
     assert len(figures) == len(machines)
+    assert len(plots.quality_figures(result, limit=1)) == 1  # a fleet's page draws the first machines only
     plt.close("all")
 
 
