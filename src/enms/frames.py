@@ -37,6 +37,21 @@ def stacked(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(found, ignore_index=True) if found else empty
 
 
+class Rows:
+    """A frame's rows per value of ``keys`` (a column, or a list of columns whose values come as a tuple), found in
+    one pass: a loop over a fleet's machines looks its rows up here instead of scanning the whole frame for each
+    machine (quadratic in the fleet). ``rows[key]`` is ``frame``'s rows of that key in frame order, index kept (as a
+    boolean mask gives them); a key the frame lacks gives its empty frame."""
+
+    def __init__(self, frame: pd.DataFrame, keys: str | list[str]) -> None:
+        self.frame = frame
+        self.positions = frame.groupby(keys, sort=False).indices if len(frame) else {}
+
+    def __getitem__(self, key: object) -> pd.DataFrame:
+        positions = self.positions.get(key)
+        return self.frame.iloc[positions] if positions is not None else self.frame.iloc[:0]
+
+
 def parse_metadata(value: object) -> dict:
     """A ``metadata`` cell (JSON text, a mapping, or empty/NULL) as a dict."""
     if isinstance(value, Mapping):

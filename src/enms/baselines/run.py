@@ -48,7 +48,7 @@ from enms.baselines.regression import RegressionBaseline
 from enms.baselines.savings import savings
 from enms.baselines.towt import TOWTBaseline
 from enms.baselines.validation import blocked_cv, check_gates, evaluate, holdout_split, nmec_fsu
-from enms.frames import stacked
+from enms.frames import Rows, stacked
 from enms.localtime import HOUR, baseline_begin, baseline_boundary
 from enms.parallel import run_each
 
@@ -150,12 +150,13 @@ def prepare_series(extract: Mapping[str, pd.DataFrame], quality: Mapping[str, pd
     )
     daily = daily_drivers(hourly, machines, temperature=quality["temperature_hourly"])
     sufficiency = quality["sufficiency"].set_index(KEYS)
+    hourly_rows, daily_rows = Rows(hourly, KEYS), Rows(daily, KEYS)
     out = []
     for machine in machines.itertuples():
         boundary = baseline_boundary(window, machine.timezone)
         for energy_type in machine.energy_types:
-            h = hourly[(hourly["machine_id"] == machine.machine_id) & (hourly["energy_type"] == energy_type)]
-            d = daily[(daily["machine_id"] == machine.machine_id) & (daily["energy_type"] == energy_type)]
+            h = hourly_rows[(machine.machine_id, energy_type)]
+            d = daily_rows[(machine.machine_id, energy_type)]
             row = sufficiency.loc[(machine.machine_id, energy_type)]
             sufficient, reasons = _weather_free(h, bool(row["sufficient"]), str(row["reasons"]))
             gate = mx.caltrack_sufficiency_gate(

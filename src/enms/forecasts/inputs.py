@@ -23,7 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from enms.frames import machine_timezones, numeric, require_columns
+from enms.frames import Rows, machine_timezones, numeric, require_columns
 from enms.localtime import HOUR, local_calendar, utc_instant, utc_series
 
 PLAN_COLUMNS = ("plan_running", "plan_idle", "plan_maintenance", "plan_offline")
@@ -150,9 +150,10 @@ def typical_schedule(
     s = s[(s["bucket"] >= start - pd.Timedelta(weeks=weeks)) & (s["bucket"] < start)]
     grid = pd.date_range(start, end, freq="h", inclusive="left").as_unit("ns")
     parts = []
+    planned = Rows(s[s["plan_offline"] < 0.5], "machine_id")
     for mid, zone in zones.items():
         fut = local_calendar(pd.Series(grid), zone)
-        r, i = _typical_shares(s[(s["machine_id"] == mid) & (s["plan_offline"] < 0.5)], zone, fut)
+        r, i = _typical_shares(planned[mid], zone, fut)
         off_days = _holiday_dates(holidays, mid, factories.get(mid))
         off = fut["date"].dt.date.isin(off_days).to_numpy() if off_days else np.zeros(len(grid), dtype=bool)
         parts.append(
@@ -189,8 +190,9 @@ def temperature_outlook(
     grid = pd.Series(pd.date_range(start, end, freq="h", inclusive="left").as_unit("ns"))
     parts = []
     measured = set(temperature.loc[~np.isnan(numeric(temperature, "avg_outdoor_temp_c")), "machine_id"].astype(str))
+    recent = Rows(t, "machine_id")
     for mid, zone in machine_timezones(machines).items():
-        past = t[t["machine_id"] == mid]
+        past = recent[mid]
         if mid not in measured:  # never measured: the constant of the history (NO_TEMPERATURE_C)
             parts.append(pd.DataFrame({"bucket": grid, "machine_id": mid, "outdoor_temp_c": NO_TEMPERATURE_C}))
             continue
@@ -309,10 +311,10 @@ def forecast_inputs(
                               machine_id=temperature["machine_id"].astype(str))
     temp = temp.groupby(["machine_id", "bucket"], as_index=False)["avg_outdoor_temp_c"].mean()
     parts = []
+    plans, temperatures = Rows(sched, "machine_id"), Rows(temp, "machine_id")
     for (mid, etype), g in e.groupby(["machine_id", "energy_type"], sort=True):
         last = end if end is not None else g["bucket"].max() + HOUR
-        frame = _series_frame(g, last, zones[mid], sched[sched["machine_id"] == mid],
-                              temp[temp["machine_id"] == mid])
+        frame = _series_frame(g, last, zones[mid], plans[mid], temperatures[mid])
         frame.insert(1, "machine_id", mid)
         frame.insert(2, "energy_type", etype)
         parts.append(frame)

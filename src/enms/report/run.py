@@ -34,6 +34,9 @@ def machine_sections(frames: Mapping[str, pd.DataFrame], scope: Scope, period: M
     and its incidents in the period (a table, or a sentence when there are none)."""
     machines = factory_machines(frames, scope)
     in_period = content.incidents_in_period(incidents, frames["machines"], scope) if incidents is not None else None
+    if expected_hourly is not None:  # the period's hours once, not the whole history scanned per machine
+        expected_hourly = expected_hourly[(expected_hourly["bucket"] >= scope.start_utc)
+                                          & (expected_hourly["bucket"] < scope.end_utc)]
     for machine in machines.to_dict("records"):
         rated = machine.get("rated_power_kw")
         kind = text.MACHINE_TYPES.get(machine.get("machine_type"),
