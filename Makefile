@@ -88,8 +88,14 @@ lab: data ## JupyterLab on the notebooks, parameters injected from env.yaml
 	$(BIN)/ploomber nb --inject --entry-point enms.pipeline.make
 	$(BIN)/jupyter lab notebooks; $(BIN)/ploomber nb --remove --entry-point enms.pipeline.make
 
-bench: $(INSTALLED) ## demo generation time and memory, cold and warm `make run`
+# Fleet sizes `make bench` generates and runs the whole pipeline on (`make bench FLEET="100 300"`).
+FLEET ?= 100 300 1000
+override FLEET := $(value FLEET)
+export FLEET
+
+bench: $(INSTALLED) ## demo plant: generation, cold and warm `make run`; fleets of FLEET machines: generation and pipeline per step
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/fleet.py $$FLEET
 
 clean: ## remove products, executed notebooks and the test plant (keeps .venv and the demo plant)
 	rm -rf products data/enms-test.duckdb reports/*.html reports/*.png

@@ -1,6 +1,7 @@
 """The `enms` command: demo plant, database set-up and copy, extract, one report.
 
     enms demo --days 400 --seed 7 --resolution 1min --out data/enms.duckdb
+    enms demo --fleet 1000 --out data/fleet.duckdb                 (1,000 simulated machines, 13 months)
     enms db init --url env
     enms db copy --source data/enms.duckdb --target env            (into an empty database)
     enms db copy --source data/enms.duckdb --target env --attach   (time series into an EnMS's machines)
@@ -18,6 +19,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +47,9 @@ def _demo_target(args: argparse.Namespace) -> tuple[Path | None, dict[str, objec
 
 
 def _demo(args: argparse.Namespace) -> None:
+    if args.fleet is not None:
+        _demo_fleet(args)
+        return
     out, spec = _demo_target(args)
     if out is None:
         print(f"the {args.env} environment reads an existing warehouse: no demo plant to build")
@@ -56,20 +61,50 @@ def _demo(args: argparse.Namespace) -> None:
 
     config = DemoConfig(days=spec["days"], seed=spec["seed"], resolution=spec["resolution"],
                         machines=tuple(args.machines) if args.machines else None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the target and rename at the end: a crash never leaves a half-written warehouse.
-    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     started = time.perf_counter()
     print(f"building the demo plant ({config.days} days at {config.resolution}, seed {config.seed}) into {out}")
+    _build_warehouse(out, simulate(config))
+    print(f"demo plant written to {out} in {time.perf_counter() - started:.1f} s")
+
+
+def _demo_fleet(args: argparse.Namespace) -> None:
+    """`enms demo --fleet N --out PATH`: N simulated machines (enms.demo.fleet) into a new DuckDB file; never the
+    environment's warehouse."""
+    if not args.out:
+        raise ValueError("--fleet needs --out: the fleet never replaces the environment's demo plant")
+    if args.resolution or args.machines:
+        raise ValueError("--resolution and --machines do not apply to --fleet (hourly and 15-minute machines)")
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"{out} exists; pass --force to rebuild it")
+        return
+    from enms.demo.fleet import TIME_SERIES, FleetConfig, batched, prefetched, simulate_fleet  # only for a fleet
+
+    config = FleetConfig(args.fleet, **{k: getattr(args, k) for k in ("seed", "days") if getattr(args, k) is not None})
+    started = time.perf_counter()
+    print(f"building a fleet of {config.n_machines:,} machines ({config.days} days, seed {config.seed}) into {out}")
+    _build_warehouse(out, prefetched(batched(simulate_fleet(config))), quiet=TIME_SERIES)
+    print(f"fleet written to {out} in {time.perf_counter() - started:.1f} s")
+
+
+def _build_warehouse(out: Path, chunks: Iterable[tuple[str, pd.DataFrame]], quiet: tuple[str, ...] = ()) -> None:
+    """Load ``chunks`` into a new DuckDB file at ``out``, built beside it and renamed at the end (a crash never
+    leaves a half-written warehouse); the load's line per chunk is left out for the ``quiet`` tables."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+
+    def progress(line: str) -> None:
+        if line.split()[2] not in quiet:  # "<seconds> s <table> +<rows> rows"
+            print(line)
+
     try:
         with connect(f"duckdb:{partial}", create=True) as warehouse:
-            warehouse.load(simulate(config), one_transaction=False)
+            warehouse.load(chunks, progress=progress, one_transaction=False)
             warehouse.checkpoint()
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
         Path(f"{partial}.wal").unlink(missing_ok=True)
-    print(f"demo plant written to {out} in {time.perf_counter() - started:.1f} s")
 
 
 def _db_init(args: argparse.Namespace) -> None:
@@ -248,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--machines", nargs="*", help="machine names (default: all 8)")
     demo.add_argument("--out", help="DuckDB file (default: the environment's warehouse)")
     demo.add_argument("--force", action="store_true", help="rebuild even if the file exists")
+    demo.add_argument("--fleet", type=int, metavar="N",
+                      help="instead of the demo plant, a fleet of N simulated machines over max(2, N/100) factories "
+                           "(hourly and 15-minute readings; --out required; --days default 395, --seed 7)")
     demo.set_defaults(run=_demo)
 
     db = commands.add_parser("db", help="database set-up").add_subparsers(dest="db_command", required=True)

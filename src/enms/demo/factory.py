@@ -34,7 +34,7 @@ class Calendar:
     local_min: np.ndarray  # int64 minute of the local day
     weekday: np.ndarray  # int64, Monday = 0 (local)
     shift: np.ndarray  # int8: 0 = no shift, 1 = A, 2 = B, 3 = C
-    in_break: np.ndarray  # bool: a short break inside a shift
+    in_break: np.ndarray  # bool: a short break inside a shift, covering the whole interval
     offline: np.ndarray  # bool: holiday or shutdown
     occupied: np.ndarray  # bool: HVAC occupied = shift or the hour before one
     product: np.ndarray  # int8: product of the shift (0 = A, 1 = B)
@@ -49,9 +49,12 @@ def factory_index(f: Factory) -> int:
     return plant.FACTORIES.index(f)
 
 
-def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex | None = None) -> Calendar:
-    """The factory's shift calendar on the UTC grid, evaluated in its local wall-clock time."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + factory_index(f), 0]))
+def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex | None = None,
+                     site: Site | None = None) -> Calendar:
+    """The factory's shift calendar on the UTC grid, evaluated in its local wall-clock time; ``site`` says how it
+    is simulated (default: the seed factory's, `seed_site`)."""
+    site = seed_site(f) if site is None else site
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + site.index, 0]))
     times = grid.times() if times is None else times
     local = times.tz_convert(ZoneInfo(f.timezone)).tz_localize(None).as_unit("us").asi8
     day, minute = np.divmod(local, _US_PER_DAY)
@@ -68,7 +71,7 @@ def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex 
     shift[weekdays & (minute >= 360) & (minute < 840)] = 1
     shift[weekdays & (minute >= 840) & (minute < 1320)] = 2
     start_day = day.copy()
-    if f.country == "DE":
+    if site.night_shift:
         # Night shift C: Sunday 22:00 -> Saturday 06:00 continuously; it does not start into a holiday
         # and the morning half does not run after a holiday (it started the evening before).
         evening = (weekday != 5) & (minute >= 1320) & ~off_after
@@ -84,8 +87,10 @@ def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex 
     in_shift = shift > 0
 
     into = (minute - np.array([0, 360, 840, 1320])[shift]) % 1440  # minutes since the shift started
-    in_break = in_shift & (((into >= 120) & (into < 135)) | ((into >= 240) & (into < 270))
-                           | ((into >= 360) & (into < 375)))
+    # A break marks the intervals it covers whole (at 1-15 min all of it; an hourly grid has none).
+    last = into + grid.dt_min
+    in_break = in_shift & (((into >= 120) & (last <= 135)) | ((into >= 240) & (last <= 270))
+                           | ((into >= 360) & (last <= 375)))
     ahead = grid.intervals(1.0)
     occupied = in_shift.copy()
     occupied[:-ahead] |= in_shift[ahead:]
@@ -100,7 +105,9 @@ def factory_calendar(f: Factory, grid: Grid, seed: int, times: pd.DatetimeIndex 
 
 
 @dataclass(frozen=True)
-class _Climate:
+class Climate:
+    """A factory's weather parameters (°C, %, days of the year, hours)."""
+
     mean_c: float
     seasonal_c: float  # amplitude of the annual cycle
     peak_doy: float  # warmest day of the year
@@ -113,11 +120,28 @@ class _Climate:
 
 
 _CLIMATE = {
-    plant.LA: _Climate(18.5, 4.5, 228, 4.0, 0.1, 1.5, 72, 62, 4),
-    plant.BERLIN: _Climate(10.0, 9.0, 200, 3.5, 0.3, 3.0, 60, 74, 9),
+    plant.LA: Climate(18.5, 4.5, 228, 4.0, 0.1, 1.5, 72, 62, 4),
+    plant.BERLIN: Climate(10.0, 9.0, 200, 3.5, 0.3, 3.0, 60, 74, 9),
 }
 LINE_MEAN = 0.93  # mean line rate as a fraction of the nominal rate
 LINE_UNITS_H = {plant.LA: (900.0, 700.0), plant.BERLIN: (1200.0, 1000.0)}  # per product A, B
+
+
+@dataclass(frozen=True)
+class Site:
+    """How a factory is simulated: ``index`` seeds its random streams (``SeedSequence([seed, 1000 + index, k])``),
+    its climate, its line's nominal rate (units/h per product A, B) and its shift pattern (``night_shift``:
+    Berlin's three shifts around the clock; else Los Angeles's two shifts and some Saturday mornings)."""
+
+    index: int
+    climate: Climate
+    line_units_h: tuple[float, float]
+    night_shift: bool
+
+
+def seed_site(f: Factory) -> Site:
+    """The site of a seed factory, looked up by its name (KeyError for another factory)."""
+    return Site(factory_index(f), _CLIMATE[f.name], LINE_UNITS_H[f.name], f.country == "DE")
 
 
 @dataclass
@@ -132,11 +156,11 @@ class Context:
     rh_in: np.ndarray  # %
     line_rate: np.ndarray  # fraction of the nominal rate the factory's line runs at
     activity: np.ndarray  # line activity: line_rate in shifts, low in breaks, 0 outside shifts
+    site: Site
 
 
-def _weather(f: Factory, grid: Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _weather(f: Factory, c: Climate, grid: Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Outdoor temperature (°C) and humidity (%) on the grid: an hourly series, linearly interpolated."""
-    c = _CLIMATE[f.name]
     h0 = grid.start.floor("h") - pd.Timedelta(hours=1)
     nh = int((grid.end - h0) / pd.Timedelta(hours=1)) + 2
     hours = pd.date_range(h0, periods=nh, freq="h")
@@ -153,11 +177,14 @@ def _weather(f: Factory, grid: Grid, rng: np.random.Generator) -> tuple[np.ndarr
     return np.interp(x, np.arange(nh), temp), np.interp(x, np.arange(nh), np.clip(rh, 8, 100))
 
 
-def factory_context(f: Factory, grid: Grid, seed: int) -> Context:
-    fi = factory_index(f)
+def factory_context(f: Factory, grid: Grid, seed: int, site: Site | None = None) -> Context:
+    """The factory's calendar, weather and line on the grid; ``site`` default: the seed factory's (`seed_site`)."""
+    site = seed_site(f) if site is None else site
+    fi = site.index
     times = grid.times()
-    cal = factory_calendar(f, grid, seed, times)
-    t_out, rh_out = _weather(f, grid, np.random.default_rng(np.random.SeedSequence([seed, 1000 + fi, 1])))
+    cal = factory_calendar(f, grid, seed, times, site)
+    t_out, rh_out = _weather(f, site.climate, grid,
+                             np.random.default_rng(np.random.SeedSequence([seed, 1000 + fi, 1])))
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + fi, 2]))
     n, dt = grid.n, grid.dt_min
     line = (LINE_MEAN + 0.035 * ar1(rng, n, dt, 120)) * slowdowns(rng, n, dt, 3, (20, 120), (0.55, 0.8))
@@ -167,4 +194,4 @@ def factory_context(f: Factory, grid: Grid, seed: int) -> Context:
     target = np.where(cal.occupied, 21.5 + 0.06 * (t_out - 18), np.clip(21.5 + 0.35 * (t_out - 18), 15, 29))
     t_in = lag(target, 60, dt) + 0.15 * ar1(rng, n, dt, 30)
     rh_in = np.clip(45 + 0.25 * (rh_out - 60) + 2 * ar1(rng, n, dt, 240), 25, 65)
-    return Context(f, grid, times, cal, t_out, rh_out, t_in, rh_in, line, activity)
+    return Context(f, grid, times, cal, t_out, rh_out, t_in, rh_in, line, activity, site)

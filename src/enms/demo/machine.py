@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from enms.demo.factory import LINE_MEAN, LINE_UNITS_H, Context
+from enms.demo.factory import LINE_MEAN, Context
 from enms.demo.models import FAULT, IDLE, MAINT, MODELS, MODES, OFF, OWN_UNITS_H, RUN, STOP_REASONS, Draws
 from enms.demo.plan import (
     FINAL_MAINTENANCE_H,
@@ -106,12 +106,12 @@ def _production(m: Machine, ctx: Context, mode: np.ndarray, rng: np.random.Gener
     if m.production_basis == "own output":
         rate = ctx.line_rate * (1 + 0.03 * ar1(rng, n, dt, 20)) * slowdowns(rng, n, dt, 2, (10, 60), (0.5, 0.85))
         rate = np.where(run, np.clip(rate, 0, 1.08), 0.0)
-        units_h = np.array(OWN_UNITS_H[m.name])[cal.product]
+        units_h = (np.array(OWN_UNITS_H[m.key]) * m.scale)[cal.product]
         target = np.where(run, _TARGET_SPEED[cal.product], 0.0)
         speed, load = np.round(target * rate, 1), rate
     else:  # a utility reports the output of the line it serves
         rate = np.where(run & ~cal.in_break, ctx.line_rate, 0.0)
-        units_h = np.array(LINE_UNITS_H[m.factory])[cal.product]
+        units_h = np.array(ctx.site.line_units_h)[cal.product]
         speed, target, load = nan, nan, ctx.activity
     count = rng.poisson(rate * units_h * ctx.grid.dt_h).astype(np.int64)
     scrap = np.clip(0.03 + 0.008 * ar1(rng, n, dt, 1440), 0.012, 0.06)

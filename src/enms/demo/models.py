@@ -79,7 +79,7 @@ def _hvac(m: Machine, ctx: Context, mode: np.ndarray, load: np.ndarray, d: Draws
     """Air handling + chiller (+ heat pump): fans when occupied, cooling above ~18 °C (less below the
     setback), heating below 14 °C, each divided by a COP that worsens with the temperature lift."""
     r, occ, on = m.rated_power_kw, mode == RUN, mode <= IDLE
-    ua_cool, ua_heat = _HVAC_UA[m.name]
+    ua_cool, ua_heat = (ua * m.scale for ua in _HVAC_UA[m.key])
     t = ctx.t_out
     gains = 1.2 * load  # internal gains of the running line shift the cooling change point (K)
     cool = np.where(occ, ua_cool * np.maximum(0, t - 18 + gains), 0.7 * ua_cool * np.maximum(0, t - 25))
@@ -144,7 +144,7 @@ def _injection_molding(m: Machine, ctx: Context, mode: np.ndarray, load: np.ndar
     last_on = np.maximum.accumulate(np.where(switched_on, idx, -1))
     surge = on & (last_on >= 0) & ((idx - last_on) * ctx.grid.dt_min < 45)
     heaters = np.where(surge, 0.32, 0.17) * r * (1 + 0.04 * d.meas2)
-    parts_h = load * np.array(OWN_UNITS_H[m.name])[product]
+    parts_h = load * (np.array(OWN_UNITS_H[m.key]) * m.scale)[product]
     cycle = np.where(run, _IM_KWH_PER_PART[product] * parts_h + 0.10 * r, 0.03 * r)
     power = np.where(on, heaters + cycle + r * (0.015 * d.proc + 0.006 * d.meas), _standby(r, mode, d))
     barrel = lag(np.where(on, _IM_BARREL_C[product], ctx.t_in), 30, ctx.grid.dt_min)
@@ -153,17 +153,18 @@ def _injection_molding(m: Machine, ctx: Context, mode: np.ndarray, load: np.ndar
 
 def _boiler(m: Machine, ctx: Context, mode: np.ndarray, load: np.ndarray, d: Draws) -> tuple[dict, dict]:
     """Process steam (∝ line activity) + distribution losses + some space heating in cold weather;
-    gas = steam / efficiency (~0.80-0.86, worse at low fire); electricity = burner fan and feed pumps."""
-    r, run, on = m.rated_power_kw, mode == RUN, mode <= IDLE
+    gas = steam / efficiency (~0.80-0.86, worse at low fire); electricity = burner fan and feed pumps. Steam,
+    capacity and fan power scale with the rating (``m.scale``)."""
+    r, run, on, s = m.rated_power_kw, mode == RUN, mode <= IDLE, m.scale
     t = ctx.t_out
     kg_h = np.where(run, 90 + 620 * load + 30 * np.maximum(0, 15 - t),
-                    np.where(on, 70 + 20 * np.maximum(0, 12 - t), 0.0)) * (1 + 0.05 * d.proc)
-    kg_h = np.clip(kg_h, 0, _BOILER_MAX_KG_H)
+                    np.where(on, 70 + 20 * np.maximum(0, 12 - t), 0.0)) * (1 + 0.05 * d.proc) * s
+    kg_h = np.clip(kg_h, 0, _BOILER_MAX_KG_H * s)
     steam_kw = kg_h * STEAM_KWH_PER_KG
-    firing = kg_h / _BOILER_MAX_KG_H
+    firing = kg_h / (_BOILER_MAX_KG_H * s)
     efficiency = 0.86 - 0.06 * (1 - firing) ** 2
     gas_kw = steam_kw / efficiency * (1 + 0.01 * d.meas2)
-    electricity = np.where(on, 8 + 32 * firing + 0.5 * d.meas, _standby(r, mode, d))
+    electricity = np.where(on, (8 + 32 * firing) * s + 0.5 * d.meas, _standby(r, mode, d))
     env = {
         "pressure_bar": np.where(on, 8.0 + 0.08 * d.env, 0.2),
         "pressure_setpoint_bar": np.full(mode.size, 8.0),

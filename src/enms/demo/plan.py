@@ -197,20 +197,43 @@ def demo_plan(config: DemoConfig) -> DemoPlan:
             drifts.append(PlannedDrift(1, machine.name, "electricity", baseline_end, *_DRIFT))
         if machine.factory not in calendars:
             calendars[machine.factory] = factory_calendar(plant.factory(machine.factory), grid, config.seed)
-        windows = _plan_faults(machine, grid, calendars[machine.factory], rng, limit)
-        for fid, fault_type, energy_type, i0, i1, size in windows:
-            faults.append(PlannedFault(fid, machine.name, fault_type, energy_type, grid.time(i0), grid.time(i1),
-                                       size, _DESCRIPTION[fault_type],
-                                       _effect_text(fault_type, machine, energy_type, size)))
-        for i0, i1 in _plan_outages(grid, rng, [(w[3], w[4]) for w in windows]):
-            outages.append(PlannedOutage(machine.name, grid.time(i0), grid.time(i1)))
+        planned, lost = plan_machine(machine, grid, calendars[machine.factory], rng, limit)
+        faults += planned
+        outages += lost
     faults.sort(key=lambda f: f.fault_id)
     return DemoPlan(grid.start, grid.end, baseline_end, tuple(faults), tuple(measures), tuple(outages),
                     tuple(drifts))
 
 
-def _plan_faults(machine: Machine, grid: Grid, cal: Calendar, rng: np.random.Generator,
-                 limit: int) -> list[tuple[int, str, str, int, int, float]]:
+FaultRow = tuple[str, str, float, float, float]
+"""A planned fault: (machine name, fault type, day of 400, duration h, size), as in the hand-made plan."""
+
+
+def fault_catalogue() -> dict[str, tuple[tuple[str, float, float], ...]]:
+    """(fault type, duration h, size) of the hand-made plan's faults by machine type (enms machine_type)."""
+    types = {m.name: m.type for m in plant.MACHINES}
+    catalogue: dict[str, list[tuple[str, float, float]]] = {}
+    for name, fault_type, _day, hours, size in _FAULT_PLAN:
+        catalogue.setdefault(types[name], []).append((fault_type, hours, size))
+    return {t: tuple(rows) for t, rows in catalogue.items()}
+
+
+def plan_machine(machine: Machine, grid: Grid, cal: Calendar, rng: np.random.Generator, limit: int,
+                 rows: tuple[FaultRow, ...] = _FAULT_PLAN, first_id: int = 1,
+                 outages: bool = True) -> tuple[list[PlannedFault], list[PlannedOutage]]:
+    """One machine's faults (its ``rows`` of the plan, fault_id = ``first_id`` + position in ``rows``, none
+    ending after interval ``limit``) and, with ``outages``, its communication outages, clear of the faults."""
+    windows = _plan_faults(machine, grid, cal, rng, limit, rows, first_id)
+    faults = [PlannedFault(fid, machine.name, fault_type, energy_type, grid.time(i0), grid.time(i1), size,
+                           _DESCRIPTION[fault_type], _effect_text(fault_type, machine, energy_type, size))
+              for fid, fault_type, energy_type, i0, i1, size in windows]
+    lost = [PlannedOutage(machine.name, grid.time(i0), grid.time(i1))
+            for i0, i1 in _plan_outages(grid, rng, [(w[3], w[4]) for w in windows])] if outages else []
+    return faults, lost
+
+
+def _plan_faults(machine: Machine, grid: Grid, cal: Calendar, rng: np.random.Generator, limit: int,
+                 rows: tuple[FaultRow, ...], first_id: int) -> list[tuple[int, str, str, int, int, float]]:
     """(fault_id, type, energy_type, i0, i1, size) of one machine, scaled to the period, non-overlapping.
 
     A short period gets at most one fault per 12 days per machine (spread over the machine's plan), and a
@@ -221,7 +244,7 @@ def _plan_faults(machine: Machine, grid: Grid, cal: Calendar, rng: np.random.Gen
     busy = cal.occupied if machine.type == "hvac" else cal.in_shift
     idle_starts, idle_ends = _runs(~busy & ~cal.offline)
     running = np.flatnonzero(cal.in_shift & ~cal.in_break)
-    mine = [(fid, row) for fid, row in enumerate(_FAULT_PLAN, start=1) if row[0] == machine.name]
+    mine = [(fid, row) for fid, row in enumerate(rows, start=first_id) if row[0] == machine.name]
     quota = min(len(mine), int(period_h // (12 * 24)))
     chosen = set(np.round(np.linspace(0, len(mine) - 1, quota)).astype(int)) if quota else set()
     accepted: list[tuple[int, str, str, int, int, float]] = []

@@ -72,10 +72,21 @@ class Machine:
     is_critical: bool
     production_unit: str | None  # what production_count counts; None = the machine reports no production
     production_basis: str  # "own output", "served line output" (utilities) or "none"
+    prototype: str | None = None  # the seed machine whose model parameters it takes (None: itself)
 
     @property
     def id(self) -> str:
         return machine_id(self.factory, self.name)
+
+    @property
+    def key(self) -> str:
+        """Name of the seed machine whose model parameters (rates, heat transfer) this machine takes."""
+        return self.prototype or self.name
+
+    @property
+    def scale(self) -> float:
+        """Rated power relative to the prototype's (1.0 for a seed machine): its rates and loads scale with it."""
+        return self.rated_power_kw / machine(self.key).rated_power_kw
 
 
 @dataclass(frozen=True)
@@ -203,4 +214,12 @@ def factory(name: str) -> Factory:
     for f in FACTORIES:
         if f.name == name:
             return f
+    raise KeyError(name)
+
+
+def machine(name: str) -> Machine:
+    """The seed machine called ``name`` (KeyError if none)."""
+    for m in MACHINES:
+        if m.name == name:
+            return m
     raise KeyError(name)

@@ -4,7 +4,7 @@ truth tables, typed as the schema holds them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from enms.demo import plant
 from enms.demo.machine import MachineRun
 from enms.demo.models import FAULT, MAINT, MODES, STOP_REASONS
-from enms.demo.plant import Machine
+from enms.demo.plant import CarbonFactor, Factory, Machine, Tariff
 from enms.io.warehouse.schema import OWN_SCHEMA
 from enms.units import GAS_KWH_PER_M3, STEAM_KWH_PER_KG
 
@@ -126,10 +126,18 @@ def _slug(text: str) -> str:
     return text.lower().replace(" ", "-")
 
 
-def dimension_frames(selected: list[tuple[int, Machine]], step_s: int) -> Iterator[tuple[str, pd.DataFrame]]:
+def dimension_frames(selected: list[tuple[int, Machine]], step_s: int | Mapping[str, int], *,
+                     factories: Sequence[Factory] = plant.FACTORIES, tariffs: Sequence[Tariff] = plant.TARIFFS,
+                     carbon_factors: Sequence[CarbonFactor] = plant.CARBON_FACTORS,
+                     ) -> Iterator[tuple[str, pd.DataFrame]]:
+    """factories, machines, energy_sources, energy_tariffs and carbon_factors rows: the factories (and their
+    tariffs) of the selected machines, every carbon factor. ``step_s``: the reading interval (s) of every
+    machine, or per machine id."""
     machines = [m for _, m in selected]
     names = {m.factory for m in machines}
-    factories = [f for f in plant.FACTORIES if f.name in names]
+    by_name = {f.name: f for f in factories}
+    factories = [f for f in factories if f.name in names]
+    steps = step_s if isinstance(step_s, Mapping) else dict.fromkeys((m.id for m in machines), step_s)
     yield "factories", pd.DataFrame([{
         "id": f.id, "name": f.name, "location": f.location, "address": f.address, "timezone": f.timezone,
         "contact_email": f.contact_email, "contact_phone": f.contact_phone, "is_active": True,
@@ -137,7 +145,7 @@ def dimension_frames(selected: list[tuple[int, Machine]], step_s: int) -> Iterat
     } for f in factories])
     rows = []
     for m in machines:
-        f = plant.factory(m.factory)
+        f = by_name[m.factory]
         rows.append({
             "id": m.id, "factory_id": f.id, "name": m.name, "description": m.description, "type": m.type,
             "manufacturer": m.manufacturer, "model": m.model, "serial_number": m.serial_number,
@@ -145,7 +153,7 @@ def dimension_frames(selected: list[tuple[int, Machine]], step_s: int) -> Iterat
             "rated_voltage_v": f.voltage_v,
             "rated_current_a": round(m.rated_power_kw * 1000 / (np.sqrt(3) * f.voltage_v * 0.85), 2),
             "rated_frequency_hz": f.frequency_hz, "location_in_factory": m.location_in_factory,
-            "data_interval_seconds": step_s, "mqtt_topic": f"enms/{_slug(f.name)}/{_slug(m.name)}/telemetry",
+            "data_interval_seconds": steps[m.id], "mqtt_topic": f"enms/{_slug(f.name)}/{_slug(m.name)}/telemetry",
             "is_active": True, "is_critical": m.is_critical,
             "metadata": json.dumps({"energy_types": list(m.energy_types), "production_unit": m.production_unit,
                                     "production_basis": m.production_basis, "source": SOURCE}),
@@ -159,11 +167,11 @@ def dimension_frames(selected: list[tuple[int, Machine]], step_s: int) -> Iterat
         "currency": t.currency, "is_time_of_use": t.is_time_of_use, "start_hour": t.start_hour,
         "end_hour": t.end_hour, "applicable_days": list(t.applicable_days),
         "demand_charge_per_kw": t.demand_charge_per_kw, "valid_from": t.valid_from, "valid_to": t.valid_to,
-        "is_active": True} for t in plant.TARIFFS if t.factory in names])
+        "is_active": True} for t in tariffs if t.factory in names])
     yield "carbon_factors", pd.DataFrame([{
         "id": c.id, "region": c.region, "grid_name": c.grid_name,
         "emission_factor_kg_co2_per_kwh": c.kg_co2_per_kwh, "source": c.source, "valid_from": c.valid_from,
-        "valid_to": c.valid_to, "is_active": True} for c in plant.CARBON_FACTORS])
+        "valid_to": c.valid_to, "is_active": True} for c in carbon_factors])
 
 
 _UTC = "datetime64[us, UTC]"
