@@ -3,7 +3,8 @@
 Every machine and energy source is fitted, detected and forecast on its own, so a step's work is a list of
 independent calls. :func:`run_each` runs them with joblib: over ``n_jobs`` local processes, or, given the address
 of a ``dask.distributed`` scheduler, on that cluster's workers through joblib's Dask backend. The calls and the
-order of their results are the same either way, and so are the results (no call draws unseeded randomness).
+order of their results are the same either way, and so are the results: no call draws unseeded randomness, and
+every call runs on one BLAS / OpenMP thread wherever it runs (a multithreaded matrix product rounds differently).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from joblib import Parallel, delayed, parallel_config
 
+from enms.boosting import thread_cap
+
 
 def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_jobs: int = 1,
              scheduler: str = "", progress: Callable[[str], None] | None = None) -> list[Any]:
@@ -22,7 +25,7 @@ def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_
     local processes, or on the ``dask.distributed`` cluster whose scheduler listens at ``scheduler`` (e.g.
     ``tcp://10.0.0.5:8786``; its workers need the same ``enms`` installed). ``progress`` (e.g. ``print``) gets a
     line per tenth of the calls done: 'k/n series, s seconds'."""
-    jobs = [delayed(function)(*args) for args in calls]
+    jobs = [delayed(_on_one_thread)(function, *args) for args in calls]
     if scheduler:
         from distributed import Client  # loaded only for a cluster
 
@@ -31,6 +34,13 @@ def run_each(function: Callable[..., Any], calls: Iterable[Sequence[Any]], *, n_
     if n_jobs == 1:
         return _collected((call(*args, **kwargs) for call, args, kwargs in jobs), len(jobs), progress)
     return _collected(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), len(jobs), progress)
+
+
+def _on_one_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` with one BLAS / OpenMP thread: the same arithmetic in this process, a local worker or a
+    Dask worker (whose threads are capped at one), and no oversubscribed cores."""
+    with thread_cap(1):
+        return function(*args)
 
 
 def _collected(results: Iterator[Any], total: int, progress: Callable[[str], None] | None) -> list[Any]:
