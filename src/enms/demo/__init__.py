@@ -28,7 +28,8 @@ fault that changed nothing measurable (say, its machine stood still throughout) 
 Modules: ``plant`` (the seed plant), ``config`` (DemoConfig, the time grid), ``signals`` (AR(1), lags,
 slowdowns), ``factory`` (calendar, weather, line), ``plan`` (faults, measure, outages), ``models`` (power
 models per machine type), ``machine`` (one machine's run and truth), ``tables`` (warehouse frames),
-``simulate`` (all of it in load order).
+``simulate`` (all of it in load order); ``fleet`` and ``fleet_plant`` (`enms demo --fleet N`: the same machine types
+over many factories and zones, to benchmark on).
 """
 
 from enms.demo import plant

@@ -42,8 +42,7 @@ from enms.demo.plan import (
     plan_machine,
 )
 from enms.demo.plant import Machine
-from enms.demo.tables import dimension_frames, energy_frames, environmental_frame, production_frame, truth_frame
-from enms.io.warehouse.schema import OWN_SCHEMA
+from enms.demo.tables import closing_frames, dimension_frames, machine_frames
 from enms.localtime import local_midnight
 
 HOURLY, QUARTER_HOURLY = "1h", "15min"
@@ -141,7 +140,7 @@ def simulate_fleet(config: FleetConfig, progress: bool = True) -> Iterator[tuple
     statuses: list[dict] = []
     fault_rows: list[dict] = []
     measure_rows: list[dict] = []
-    outage_rows: list[dict] = []
+    outages: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
     contexts: dict[str, Context] = {}
     measured: set[str] = set()
     tenth = max(1, len(machines) // 10)
@@ -156,25 +155,16 @@ def simulate_fleet(config: FleetConfig, progress: bool = True) -> Iterator[tuple
             measured.add(m.factory)
         plan = _plan(g, m, ff, contexts[step], config, k + 1 if first_compressor else None, catalogue)
         run = simulate_machine(g, m, contexts[step], plan, config.seed, True)
-        for frame in energy_frames(run):
-            yield "energy_readings", frame
-        yield "production_data", production_frame(run)
-        yield "environmental_data", environmental_frame(run)
+        yield from machine_frames(run)
         statuses.append(run.status)
         fault_rows += run.fault_rows
         measure_rows += run.measure_rows
-        outage_rows += [{"machine_id": m.id, "start_time": o.start, "end_time": o.end,
-                         "description": "communication outage: the gateway sent no readings"} for o in plan.outages]
+        outages += [(m.id, o.start, o.end) for o in plan.outages]
         run = None
         if progress and ((g + 1) % tenth == 0 or g + 1 == len(machines)):
             print(f"  fleet: {g + 1:,}/{len(machines):,} machines simulated, {time.perf_counter() - started:.1f} s",
                   file=sys.stderr, flush=True)
-    yield "machine_status", truth_frame("machine_status", statuses)
-    yield f"{OWN_SCHEMA}.fault_truth", truth_frame(f"{OWN_SCHEMA}.fault_truth",
-                                                   sorted(fault_rows, key=lambda r: r["fault_id"]))
-    yield f"{OWN_SCHEMA}.efficiency_measures", truth_frame(f"{OWN_SCHEMA}.efficiency_measures", measure_rows)
-    yield f"{OWN_SCHEMA}.outage_truth", truth_frame(f"{OWN_SCHEMA}.outage_truth", outage_rows)
-    yield f"{OWN_SCHEMA}.drift_truth", truth_frame(f"{OWN_SCHEMA}.drift_truth", [])
+    yield from closing_frames(statuses, fault_rows, measure_rows, outages, [])
 
 
 def batched(chunks: Iterable[tuple[str, pd.DataFrame]], rows: int = 1_000_000) -> Iterator[tuple[str, pd.DataFrame]]:

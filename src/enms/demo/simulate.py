@@ -12,14 +12,7 @@ from enms.demo.factory import Context, factory_context
 from enms.demo.iso50001 import seed_frames
 from enms.demo.machine import simulate_machine
 from enms.demo.plan import demo_plan
-from enms.demo.tables import (
-    dimension_frames,
-    energy_frames,
-    environmental_frame,
-    production_frame,
-    truth_frame,
-)
-from enms.io.warehouse.schema import OWN_SCHEMA
+from enms.demo.tables import closing_frames, dimension_frames, machine_frames
 
 
 def simulate(config: DemoConfig) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -51,21 +44,12 @@ def simulate(config: DemoConfig) -> Iterator[tuple[str, pd.DataFrame]]:
             ctx = None  # free the previous factory's arrays before building the next
             ctx = factory_context(plant.factory(m.factory), grid, config.seed)
         run = simulate_machine(idx, m, ctx, plan, config.seed, config.inject_faults)
-        for frame in energy_frames(run):
-            yield "energy_readings", frame
-        yield "production_data", production_frame(run)
-        yield "environmental_data", environmental_frame(run)
+        yield from machine_frames(run)
         statuses.append(run.status)
         fault_rows += run.fault_rows
         measure_rows += run.measure_rows
         drift_rows += run.drift_rows
         run = None
     ctx = None
-    yield "machine_status", truth_frame("machine_status", statuses)
-    yield f"{OWN_SCHEMA}.fault_truth", truth_frame(f"{OWN_SCHEMA}.fault_truth",
-                                                   sorted(fault_rows, key=lambda r: r["fault_id"]))
-    yield f"{OWN_SCHEMA}.efficiency_measures", truth_frame(f"{OWN_SCHEMA}.efficiency_measures", measure_rows)
-    yield f"{OWN_SCHEMA}.outage_truth", truth_frame(f"{OWN_SCHEMA}.outage_truth", [
-        {"machine_id": names[o.machine].id, "start_time": o.start, "end_time": o.end,
-         "description": "communication outage: the gateway sent no readings"} for o in plan.outages])
-    yield f"{OWN_SCHEMA}.drift_truth", truth_frame(f"{OWN_SCHEMA}.drift_truth", drift_rows)
+    yield from closing_frames(statuses, fault_rows, measure_rows,
+                              [(names[o.machine].id, o.start, o.end) for o in plan.outages], drift_rows)

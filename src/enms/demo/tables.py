@@ -204,3 +204,27 @@ def truth_frame(table: str, rows: list[dict]) -> pd.DataFrame:
         frame[column] = (pd.to_datetime(frame[column], utc=True).dt.as_unit("us") if dtype == _UTC
                          else frame[column].astype(dtype))
     return frame
+
+
+def machine_frames(run: MachineRun) -> Iterator[tuple[str, pd.DataFrame]]:
+    """One simulated machine's time-series chunks in load order: energy_readings (one per energy type),
+    production_data, environmental_data."""
+    for frame in energy_frames(run):
+        yield "energy_readings", frame
+    yield "production_data", production_frame(run)
+    yield "environmental_data", environmental_frame(run)
+
+
+def closing_frames(statuses: list[dict], fault_rows: list[dict], measure_rows: list[dict],
+                   outages: list[tuple[str, pd.Timestamp, pd.Timestamp]],
+                   drift_rows: list[dict]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """What a simulation loads after its machines: machine_status and our truth tables (faults by id, measures,
+    outages as (machine id, start, end) UTC, drifts)."""
+    yield "machine_status", truth_frame("machine_status", statuses)
+    yield f"{OWN_SCHEMA}.fault_truth", truth_frame(f"{OWN_SCHEMA}.fault_truth",
+                                                   sorted(fault_rows, key=lambda r: r["fault_id"]))
+    yield f"{OWN_SCHEMA}.efficiency_measures", truth_frame(f"{OWN_SCHEMA}.efficiency_measures", measure_rows)
+    yield f"{OWN_SCHEMA}.outage_truth", truth_frame(f"{OWN_SCHEMA}.outage_truth", [
+        {"machine_id": machine_id, "start_time": start, "end_time": end,
+         "description": "communication outage: the gateway sent no readings"} for machine_id, start, end in outages])
+    yield f"{OWN_SCHEMA}.drift_truth", truth_frame(f"{OWN_SCHEMA}.drift_truth", drift_rows)
